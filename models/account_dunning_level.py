@@ -1,0 +1,197 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+LETTER_KINDS = [
+    ("friendly", "Friendly reminder"),
+    ("second", "Second notice"),
+    ("final", "Final demand"),
+    ("pre_legal", "Pre-legal notice"),
+]
+
+ESCALATIONS = [
+    ("none", "None"),
+    ("credit_hold", "Credit hold"),
+    ("agency", "Collection agency"),
+    ("legal", "Legal"),
+]
+
+
+class AccountDunningLevel(models.Model):
+    _name = "account.dunning.level"
+    _description = "Dunning Level"
+    _order = "policy_id, sequence, id"
+    _check_company_auto = True
+
+    # ------------------------------------------------------------
+    # DEFAULT METHODS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _default_sequence(self):
+        """A new level goes to the end of its policy's ladder."""
+        policy_id = self.env.context.get("default_policy_id")
+        if not policy_id:
+            return 10
+        last = self.search([("policy_id", "=", policy_id)], order="sequence desc", limit=1)
+        return last.sequence + 10 if last else 10
+
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
+
+    sequence = fields.Integer(default=lambda self: self._default_sequence())
+    name = fields.Char(required=True, translate=True)
+    policy_id = fields.Many2one(
+        comodel_name="account.dunning.policy",
+        required=True,
+        index=True,
+        ondelete="cascade",
+    )
+    company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
+    delay = fields.Integer(
+        string="Delay (days)",
+        required=True,
+        help="Days after the due date. A negative value sends a reminder before the due date.",
+    )
+    min_interval = fields.Integer(
+        string="Minimum Interval (days)",
+        default=7,
+        help="Minimum number of days since the previous notice of the invoice.",
+    )
+    # Channels: any combination.
+    send_email = fields.Boolean(string="Email")
+    mail_template_id = fields.Many2one(
+        comodel_name="mail.template",
+        string="Email Template",
+        domain=[("model", "=", "res.partner")],
+    )
+    send_letter = fields.Boolean(string="Letter")
+    letter_kind = fields.Selection(selection=LETTER_KINDS)
+    create_activity = fields.Boolean(string="Activity")
+    activity_type_id = fields.Many2one(comodel_name="mail.activity.type")
+    activity_user_mode = fields.Selection(
+        selection=[("collector", "Partner's collector"), ("fixed", "Fixed user")],
+        string="Assign To",
+        default="collector",
+    )
+    activity_user_id = fields.Many2one(
+        comodel_name="res.users",
+        check_company=True,
+        domain=[("share", "=", False)],
+    )
+    payment_deadline_days = fields.Integer(
+        string="Payment Deadline (days)",
+        help="Final payment deadline stated in the letter, in days from the notice date.",
+    )
+    escalation = fields.Selection(selection=ESCALATIONS, default="none", required=True)
+    auto_execute = fields.Boolean(
+        string="Send Automatically",
+        default=True,
+        help="The scheduled run sends this level without a human check.",
+    )
+
+    # ------------------------------------------------------------
+    # CONSTRAINT METHODS
+    # ------------------------------------------------------------
+
+    @api.constrains("sequence", "delay", "policy_id")
+    def _check_delay_order(self):
+        # Inside a policy write, the policy checks the whole ladder once at the end,
+        # so that editing several levels at once never trips on an intermediate state.
+        if self.env.context.get("dunning_defer_level_order_check"):
+            return
+        self.policy_id._check_level_order()
+
+    @api.constrains("min_interval", "payment_deadline_days")
+    def _check_day_counts(self):
+        for level in self:
+            if level.min_interval < 0:
+                raise ValidationError(
+                    _(
+                        "Dunning level “%(level)s”: the minimum interval between notices "
+                        "cannot be negative (%(days)s days).",
+                        level=level.name,
+                        days=level.min_interval,
+                    )
+                )
+            if level.payment_deadline_days < 0:
+                raise ValidationError(
+                    _(
+                        "Dunning level “%(level)s”: the payment deadline cannot be negative "
+                        "(%(days)s days).",
+                        level=level.name,
+                        days=level.payment_deadline_days,
+                    )
+                )
+
+    @api.constrains(
+        "send_email",
+        "mail_template_id",
+        "send_letter",
+        "letter_kind",
+        "create_activity",
+        "activity_type_id",
+        "activity_user_mode",
+        "activity_user_id",
+        "payment_deadline_days",
+        "escalation",
+    )
+    def _check_channels(self):
+        for level in self:
+            error = level._channel_error_message()
+            if error:
+                raise ValidationError(error)
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS
+    # ------------------------------------------------------------
+
+    def _channel_error_message(self):
+        """Return why the channels of the level are inconsistent, or False."""
+        self.ensure_one()
+        if self.send_email and not self.mail_template_id:
+            return _(
+                "Dunning level “%(level)s”: sending an email needs an email template.",
+                level=self.name,
+            )
+        if self.mail_template_id and self.mail_template_id.model != "res.partner":
+            return _(
+                "Dunning level “%(level)s”: the email template “%(template)s” must be a "
+                "template on contacts.",
+                level=self.name,
+                template=self.mail_template_id.name,
+            )
+        if self.send_letter and not self.letter_kind:
+            return _(
+                "Dunning level “%(level)s”: sending a letter needs a letter kind.",
+                level=self.name,
+            )
+        if self.send_letter and self.letter_kind == "final" and self.payment_deadline_days <= 0:
+            return _(
+                "Dunning level “%(level)s”: a final demand needs a payment deadline of at "
+                "least one day.",
+                level=self.name,
+            )
+        if self.create_activity and not self.activity_type_id:
+            return _(
+                "Dunning level “%(level)s”: creating an activity needs an activity type.",
+                level=self.name,
+            )
+        if (
+            self.create_activity
+            and self.activity_user_mode == "fixed"
+            and not self.activity_user_id
+        ):
+            return _(
+                "Dunning level “%(level)s”: activities assigned to a fixed user need that user.",
+                level=self.name,
+            )
+        if not (self.send_email or self.send_letter or self.create_activity) and (
+            self.escalation == "none"
+        ):
+            return _(
+                "Dunning level “%(level)s” does nothing: choose at least one channel "
+                "(email, letter, activity) or an escalation.",
+                level=self.name,
+            )
+        return False

@@ -1,0 +1,113 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..tools.ladder import first_delay_out_of_order
+
+
+class AccountDunningPolicy(models.Model):
+    _name = "account.dunning.policy"
+    _description = "Dunning Policy"
+    _order = "company_id, name, id"
+    _check_company_auto = True
+
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
+
+    name = fields.Char(required=True, translate=True)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        comodel_name="res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    level_ids = fields.One2many(
+        comodel_name="account.dunning.level",
+        inverse_name="policy_id",
+        string="Levels",
+        copy=True,
+    )
+    level_count = fields.Integer(compute="_compute_level_count")
+    min_residual = fields.Monetary(
+        string="Minimum Residual",
+        currency_field="currency_id",
+        help="Invoices whose open amount is not above this amount are not dunned.",
+    )
+    note = fields.Html(string="Internal Notes")
+
+    # ------------------------------------------------------------
+    # COMPUTE METHODS
+    # ------------------------------------------------------------
+
+    @api.depends("level_ids")
+    def _compute_level_count(self):
+        for policy in self:
+            policy.level_count = len(policy.level_ids)
+
+    # ------------------------------------------------------------
+    # CONSTRAINT METHODS
+    # ------------------------------------------------------------
+
+    @api.constrains("level_ids")
+    def _check_level_ids(self):
+        self._check_level_order()
+
+    @api.constrains("min_residual")
+    def _check_min_residual(self):
+        for policy in self:
+            if policy.min_residual < 0:
+                raise ValidationError(
+                    _(
+                        "Dunning policy “%(policy)s”: the minimum residual cannot be negative.",
+                        policy=policy.display_name,
+                    )
+                )
+
+    # ------------------------------------------------------------
+    # CRUD METHODS
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        policies = super(
+            AccountDunningPolicy, self.with_context(dunning_defer_level_order_check=True)
+        ).create(vals_list)
+        return policies.with_env(self.env)
+
+    def write(self, vals):
+        return super(
+            AccountDunningPolicy, self.with_context(dunning_defer_level_order_check=True)
+        ).write(vals)
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS
+    # ------------------------------------------------------------
+
+    def _get_ordered_levels(self):
+        """Levels of the policy in ladder order: by sequence, then creation."""
+        self.ensure_one()
+        return self.level_ids.sorted(lambda level: (level.sequence, level.id))
+
+    def _check_level_order(self):
+        """Delays must strictly increase along the ladder of each policy."""
+        for policy in self:
+            levels = policy._get_ordered_levels()
+            index = first_delay_out_of_order(levels.mapped("delay"))
+            if index is None:
+                continue
+            level, previous = levels[index], levels[index - 1]
+            raise ValidationError(
+                _(
+                    "Dunning level “%(level)s” of policy “%(policy)s”: its delay "
+                    "(%(delay)s days) must be greater than the delay of the previous "
+                    "level “%(previous)s” (%(previous_delay)s days). Delays must "
+                    "strictly increase along the ladder.",
+                    level=level.name,
+                    policy=policy.name,
+                    delay=level.delay,
+                    previous=previous.name,
+                    previous_delay=previous.delay,
+                )
+            )

@@ -1,0 +1,98 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..tools.ladder import days_overdue
+
+DUNNING_MOVE_FIELDS = (
+    "dunning_level_id",
+    "last_dunning_date",
+    "dunning_blocked",
+    "dunning_block_reason",
+)
+
+
+class AccountMove(models.Model):
+    _name = "account.move"
+    _inherit = ["account.move", "account.dunning.mixin"]
+
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
+
+    dunning_level_id = fields.Many2one(
+        comodel_name="account.dunning.level",
+        copy=False,
+        index="btree_not_null",
+        tracking=True,
+        help="Last dunning level reached by this invoice.",
+    )
+    last_dunning_date = fields.Date(copy=False, tracking=True)
+    dunning_blocked = fields.Boolean(
+        copy=False,
+        tracking=True,
+        help="Disputed or otherwise held back: the dunning run skips this invoice.",
+    )
+    dunning_block_reason = fields.Char(string="Block Reason", copy=False, tracking=True)
+    dunning_days_overdue = fields.Integer(
+        string="Days Overdue",
+        compute="_compute_dunning_days_overdue",
+    )
+
+    # ------------------------------------------------------------
+    # COMPUTE METHODS
+    # ------------------------------------------------------------
+
+    @api.depends("invoice_date_due", "payment_state", "state", "move_type")
+    def _compute_dunning_days_overdue(self):
+        today = fields.Date.context_today(self)
+        for move in self:
+            open_invoice = (
+                move.move_type == "out_invoice"
+                and move.state == "posted"
+                and move.payment_state in ("not_paid", "partial")
+            )
+            move.dunning_days_overdue = (
+                days_overdue(move.invoice_date_due, today) if open_invoice else 0
+            )
+
+    # ------------------------------------------------------------
+    # CONSTRAINT METHODS
+    # ------------------------------------------------------------
+
+    @api.constrains("dunning_blocked", "dunning_block_reason")
+    def _check_dunning_block_reason(self):
+        for move in self:
+            if move.dunning_blocked and not move.dunning_block_reason:
+                raise ValidationError(
+                    _(
+                        "%(invoice)s: give a reason (e.g. the dispute) for blocking dunning.",
+                        invoice=move.display_name,
+                    )
+                )
+
+    @api.constrains("dunning_level_id", "move_type", "company_id")
+    def _check_dunning_level(self):
+        for move in self.filtered("dunning_level_id"):
+            if move.move_type != "out_invoice":
+                raise ValidationError(
+                    _(
+                        "%(move)s: only customer invoices can have a dunning level.",
+                        move=move.display_name,
+                    )
+                )
+            if move.dunning_level_id.company_id != move.company_id:
+                raise ValidationError(
+                    _(
+                        "%(move)s: the dunning level “%(level)s” belongs to another company.",
+                        move=move.display_name,
+                        level=move.dunning_level_id.name,
+                    )
+                )
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _dunning_protected_fields(self):
+        return set(DUNNING_MOVE_FIELDS)

@@ -1,0 +1,104 @@
+from odoo import _, api, fields, models
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    dunning_policy_id = fields.Many2one(
+        comodel_name="account.dunning.policy",
+        string="Default Dunning Policy",
+        domain="[('company_id', '=', id)]",
+    )
+
+    # ------------------------------------------------------------
+    # CRUD METHODS
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        companies._dunning_create_default_policy()
+        return companies
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS
+    # ------------------------------------------------------------
+
+    def _dunning_create_default_policy(self):
+        """Give each company without a default policy the standard collection ladder."""
+        companies = self.filtered(lambda company: not company.dunning_policy_id)
+        if not companies:
+            return self.env["account.dunning.policy"]
+        # sudo: runs at install and company creation, whoever triggers them.
+        policies = (
+            self.env["account.dunning.policy"]
+            .sudo()
+            .create([company._prepare_dunning_default_policy_values() for company in companies])
+        )
+        for company, policy in zip(companies, policies, strict=True):
+            company.sudo().dunning_policy_id = policy
+        return policies
+
+    @api.model
+    def _dunning_install_default_policies(self):
+        self.sudo().search([])._dunning_create_default_policy()
+
+    def _prepare_dunning_default_policy_values(self):
+        self.ensure_one()
+        ref = self.env.ref
+        levels = [
+            {
+                "sequence": 10,
+                "name": _("Pre-due reminder"),
+                "delay": -7,
+                "min_interval": 0,
+                "send_email": True,
+                "mail_template_id": ref("account_dunning.mail_template_dunning_pre_due").id,
+            },
+            {
+                "sequence": 20,
+                "name": _("Friendly reminder"),
+                "delay": 7,
+                "send_email": True,
+                "mail_template_id": ref("account_dunning.mail_template_dunning_friendly").id,
+            },
+            {
+                "sequence": 30,
+                "name": _("Phone call"),
+                "delay": 14,
+                "create_activity": True,
+                "activity_type_id": ref("mail.mail_activity_data_call").id,
+            },
+            {
+                "sequence": 40,
+                "name": _("Second notice"),
+                "delay": 30,
+                "send_email": True,
+                "mail_template_id": ref("account_dunning.mail_template_dunning_second").id,
+                "send_letter": True,
+                "letter_kind": "second",
+            },
+            {
+                "sequence": 50,
+                "name": _("Final demand"),
+                "delay": 45,
+                "min_interval": 10,
+                "send_letter": True,
+                "letter_kind": "final",
+                "payment_deadline_days": 10,
+                "auto_execute": False,
+            },
+            {
+                "sequence": 60,
+                "name": _("Collection agency"),
+                "delay": 90,
+                "min_interval": 14,
+                "escalation": "agency",
+                "auto_execute": False,
+            },
+        ]
+        return {
+            "name": _("Standard collection ladder"),
+            "company_id": self.id,
+            "level_ids": [fields.Command.create(level) for level in levels],
+        }

@@ -1,0 +1,186 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..tools.ladder import days_overdue
+
+COLLECTION_STAGES = [
+    ("normal", "Normal"),
+    ("payment_plan", "Payment plan"),
+    ("agency", "Collection agency"),
+    ("legal", "Legal"),
+]
+
+DUNNING_PARTNER_FIELDS = (
+    "dunning_policy_id",
+    "dunning_responsible_id",
+    "dunning_excluded",
+    "dunning_exclusion_reason",
+    "dunning_stage",
+    "dunning_credit_hold",
+    "dunning_payment_approver",
+    "dunning_requires_original_invoice",
+    "dunning_requires_po",
+    "dunning_payment_day",
+)
+
+
+class ResPartner(models.Model):
+    _name = "res.partner"
+    _inherit = ["res.partner", "account.dunning.mixin"]
+
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
+
+    dunning_policy_id = fields.Many2one(
+        comodel_name="account.dunning.policy",
+        company_dependent=True,
+        domain="[('company_id', 'in', (False, current_company_id))]",
+        help="Overrides the company's default dunning policy for this customer.",
+    )
+    dunning_responsible_id = fields.Many2one(
+        comodel_name="res.users",
+        string="Collector",
+        company_dependent=True,
+        domain=[("share", "=", False)],
+        help="Collector in charge of this customer: calls and activities are assigned to them.",
+    )
+    dunning_excluded = fields.Boolean(string="Exclude from Dunning", tracking=True)
+    dunning_exclusion_reason = fields.Char(string="Exclusion Reason", tracking=True)
+    dunning_stage = fields.Selection(
+        selection=COLLECTION_STAGES,
+        string="Collection Stage",
+        default="normal",
+        required=True,
+        tracking=True,
+    )
+    dunning_credit_hold = fields.Boolean(
+        string="Credit Hold",
+        tracking=True,
+        help="No new sales order of this customer may be confirmed without a manager's override.",
+    )
+    # The collection fields live on the commercial partner; contacts defer to it.
+    # Settlement procedure: how this customer actually pays.
+    dunning_payment_approver = fields.Char(
+        string="Payment Approver",
+        help="Who approves payments at the customer, e.g. “Accounts payable, Ms Dupont”.",
+    )
+    dunning_requires_original_invoice = fields.Boolean(string="Original Invoice Required")
+    dunning_requires_po = fields.Boolean(string="PO Number Required")
+    dunning_payment_day = fields.Integer(
+        string="Customary Payment Day",
+        help="Day of the month on which the customer usually pays (0: none).",
+    )
+    # Collection figures for the current company, computed for the whole recordset.
+    dunning_overdue_amount = fields.Monetary(
+        string="Overdue Amount",
+        compute="_compute_dunning_overdue",
+        currency_field="currency_id",
+        groups="account.group_account_invoice,account.group_account_readonly",
+    )
+    dunning_oldest_overdue_days = fields.Integer(
+        string="Oldest Overdue (days)",
+        compute="_compute_dunning_overdue",
+        groups="account.group_account_invoice,account.group_account_readonly",
+    )
+    dunning_max_level_id = fields.Many2one(
+        comodel_name="account.dunning.level",
+        string="Highest Dunning Level",
+        compute="_compute_dunning_overdue",
+        groups="account.group_account_invoice,account.group_account_readonly",
+    )
+
+    # ------------------------------------------------------------
+    # COMPUTE METHODS
+    # ------------------------------------------------------------
+
+    @api.depends_context("company")
+    def _compute_dunning_overdue(self):
+        today = fields.Date.context_today(self)
+        commercial_partners = self.commercial_partner_id
+        amounts = dict.fromkeys(commercial_partners.ids, 0.0)
+        oldest_due = {}
+        max_level = {}
+        # One grouped query for the whole recordset.
+        groups = self.env["account.move"]._read_group(
+            domain=self._get_dunning_overdue_domain(commercial_partners, today),
+            groupby=["commercial_partner_id", "dunning_level_id"],
+            aggregates=["amount_residual_signed:sum", "invoice_date_due:min"],
+        )
+        for partner, level, residual, due_date in groups:
+            amounts[partner.id] += residual
+            if partner.id not in oldest_due or due_date < oldest_due[partner.id]:
+                oldest_due[partner.id] = due_date
+            current = max_level.get(partner.id)
+            if level and (
+                not current or (level.delay, level.sequence) > (current.delay, current.sequence)
+            ):
+                max_level[partner.id] = level
+        empty_level = self.env["account.dunning.level"]
+        for partner in self:
+            commercial_id = partner.commercial_partner_id.id
+            partner.dunning_overdue_amount = amounts.get(commercial_id, 0.0)
+            due_date = oldest_due.get(commercial_id)
+            partner.dunning_oldest_overdue_days = days_overdue(due_date, today)
+            partner.dunning_max_level_id = max_level.get(commercial_id, empty_level)
+
+    # ------------------------------------------------------------
+    # CONSTRAINT METHODS
+    # ------------------------------------------------------------
+
+    @api.constrains("dunning_payment_day")
+    def _check_dunning_payment_day(self):
+        for partner in self:
+            if not 0 <= partner.dunning_payment_day <= 31:
+                raise ValidationError(
+                    _(
+                        "%(partner)s: the customary payment day must be a day of the month "
+                        "(1 to 31), or 0 for none.",
+                        partner=partner.display_name,
+                    )
+                )
+
+    @api.constrains("dunning_excluded", "dunning_exclusion_reason")
+    def _check_dunning_exclusion_reason(self):
+        for partner in self:
+            if partner.dunning_excluded and not partner.dunning_exclusion_reason:
+                raise ValidationError(
+                    _(
+                        "%(partner)s: give a reason for excluding this customer from dunning.",
+                        partner=partner.display_name,
+                    )
+                )
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _dunning_protected_fields(self):
+        return set(DUNNING_PARTNER_FIELDS)
+
+    @api.model
+    def _get_dunning_overdue_domain(self, commercial_partners, today):
+        return [
+            ("commercial_partner_id", "in", commercial_partners.ids),
+            ("company_id", "=", self.env.company.id),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+            ("invoice_date_due", "<", today),
+        ]
+
+    def _get_dunning_open_invoices(self, overdue_only=True):
+        """Open customer invoices of the commercial partner in the current company."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        domain = self._get_dunning_overdue_domain(self.commercial_partner_id, today)
+        if not overdue_only:
+            domain = [term for term in domain if term[0] != "invoice_date_due"]
+        return self.env["account.move"].search(domain, order="invoice_date_due, id")
+
+    def _get_dunning_policy(self):
+        """The policy that applies to this customer in the current company."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        return partner.dunning_policy_id or self.env.company.dunning_policy_id
