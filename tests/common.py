@@ -1,0 +1,83 @@
+from odoo import Command, fields
+from odoo.tests.common import new_test_user
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+class DunningTestCommon(AccountTestInvoicingCommon):
+    """A company with the standard collection ladder, customers and real users."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.company_data["company"]
+        cls.policy = cls.company.dunning_policy_id
+        cls.levels = cls.policy._get_ordered_levels()
+        (
+            cls.level_pre_due,
+            cls.level_friendly,
+            cls.level_call,
+            cls.level_second,
+            cls.level_final,
+            cls.level_agency,
+        ) = cls.levels
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Lakeside Joinery", "is_company": True, "email": "ap@lakeside.example.com"}
+        )
+        cls.customer_contact = cls.env["res.partner"].create(
+            {"name": "Ms Rowe", "parent_id": cls.customer.id, "email": "rowe@lakeside.example.com"}
+        )
+
+    @classmethod
+    def _create_user(cls, login, groups, company=None, companies=None):
+        company = company or cls.company
+        # su: the test user (an accountant) may not create users.
+        return new_test_user(
+            cls.env(su=True),
+            login=login,
+            groups=groups,
+            company_id=company.id,
+            company_ids=[Command.set((companies or company).ids)],
+        )
+
+    @classmethod
+    def _create_dunning_invoice(cls, partner, amount, due_date, company=None, post=True, **values):
+        """A customer invoice of `amount`, without taxes, due on `due_date`."""
+        company = company or cls.company
+        due_date = fields.Date.to_date(due_date)
+        invoice = (
+            cls.env["account.move"]
+            .with_company(company)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": values.pop("invoice_date", due_date),
+                    "invoice_date_due": due_date,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": "Joinery work",
+                                "quantity": 1,
+                                "price_unit": amount,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                    **values,
+                }
+            )
+        )
+        if post:
+            invoice.action_post()
+        return invoice
+
+    @classmethod
+    def _pay(cls, invoice, amount, payment_date):
+        """Register a real payment of `amount` on `invoice`."""
+        return (
+            cls.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"amount": amount, "payment_date": payment_date})
+            ._create_payments()
+        )
