@@ -1,0 +1,37 @@
+# account_dunning: the README's commands. The repository root is the addon.
+ODOO_BIN ?= odoo
+PYTHON ?= $(if $(wildcard .venv/bin/python),.venv/bin/python,python3)
+DEMO_DB ?= account_dunning_demo
+HTTP_PORT ?= 8069
+
+export ODOO_BIN PYTHON
+
+.PHONY: help tools lint test test-odoo test-unit demo serve
+
+help:
+	@echo "make test   - run every test on a fresh database (needs Odoo 18 and PostgreSQL)"
+	@echo "make demo   - create or refresh the '$(DEMO_DB)' database with demo data"
+	@echo "make serve  - serve '$(DEMO_DB)' on localhost:$(HTTP_PORT)"
+	@echo "make lint   - ruff and pylint-odoo's mandatory checks"
+	@echo "make tools  - install the lint and unit-test tools from PyPI into .venv"
+
+tools:
+	@test -x .venv/bin/python || python3 -m venv .venv
+	.venv/bin/python -m pip install --quiet --upgrade pip
+	.venv/bin/python -m pip install --quiet -r .ci/requirements-tools.txt
+
+lint:
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+	$(PYTHON) -m pylint --rcfile=.pylintrc-mandatory --recursive=y --ignore=.venv,.ci .
+
+test:
+	@.ci/odoo-test
+
+demo:
+	@.ci/odoo-demo "$(DEMO_DB)"
+
+serve:
+	@.ci/odoo-env-check
+	$(ODOO_BIN) -d "$(DEMO_DB)" --addons-path="$$(.ci/odoo-addons-path)" \
+		--db-filter="^$(DEMO_DB)$$" --http-interface=127.0.0.1 --http-port=$(HTTP_PORT)
