@@ -63,7 +63,7 @@ class AccountDunningLevel(models.Model):
     mail_template_id = fields.Many2one(
         comodel_name="mail.template",
         string="Email Template",
-        domain=[("model", "=", "res.partner")],
+        domain=[("model", "=", "account.dunning.notice")],
     )
     send_letter = fields.Boolean(string="Letter")
     letter_kind = fields.Selection(selection=LETTER_KINDS)
@@ -154,10 +154,10 @@ class AccountDunningLevel(models.Model):
                 "Dunning level “%(level)s”: sending an email needs an email template.",
                 level=self.name,
             )
-        if self.mail_template_id and self.mail_template_id.model != "res.partner":
+        if self.mail_template_id and self.mail_template_id.model != "account.dunning.notice":
             return _(
                 "Dunning level “%(level)s”: the email template “%(template)s” must be a "
-                "template on contacts.",
+                "template on dunning notices.",
                 level=self.name,
                 template=self.mail_template_id.name,
             )

@@ -35,6 +35,16 @@ class AccountDunningPolicy(models.Model):
         currency_field="currency_id",
         help="Invoices whose open amount is not above this amount are not dunned.",
     )
+    jump_to_highest_level = fields.Boolean(
+        string="Jump to Highest Level",
+        help="An invoice found very late goes straight to the highest level it has passed, "
+        "instead of one level per run.",
+    )
+    promise_grace_days = fields.Integer(
+        string="Promise Grace (days)",
+        default=3,
+        help="Days after a promised payment date before dunning resumes.",
+    )
     note = fields.Html(string="Internal Notes")
 
     # ------------------------------------------------------------
@@ -54,9 +64,17 @@ class AccountDunningPolicy(models.Model):
     def _check_level_ids(self):
         self._check_level_order()
 
-    @api.constrains("min_residual")
+    @api.constrains("min_residual", "promise_grace_days")
     def _check_min_residual(self):
         for policy in self:
+            if policy.promise_grace_days < 0:
+                raise ValidationError(
+                    _(
+                        "Dunning policy “%(policy)s”: the grace days after a promise to pay "
+                        "cannot be negative.",
+                        policy=policy.display_name,
+                    )
+                )
             if policy.min_residual < 0:
                 raise ValidationError(
                     _(

@@ -8,6 +8,7 @@ DUNNING_MOVE_FIELDS = (
     "last_dunning_date",
     "dunning_blocked",
     "dunning_block_reason",
+    "dunning_promise_date",
 )
 
 
@@ -33,6 +34,18 @@ class AccountMove(models.Model):
         help="Disputed or otherwise held back: the dunning run skips this invoice.",
     )
     dunning_block_reason = fields.Char(string="Block Reason", copy=False, tracking=True)
+    dunning_promise_date = fields.Date(
+        string="Promised Payment Date",
+        copy=False,
+        tracking=True,
+        help="The customer promised to pay by this date: dunning pauses until then, plus the "
+        "policy's grace days.",
+    )
+    dunning_notice_line_ids = fields.One2many(
+        comodel_name="account.dunning.notice.line",
+        inverse_name="move_id",
+        string="Dunning History",
+    )
     dunning_days_overdue = fields.Integer(
         string="Days Overdue",
         compute="_compute_dunning_days_overdue",

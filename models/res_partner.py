@@ -90,6 +90,12 @@ class ResPartner(models.Model):
         groups="account.group_account_invoice,account.group_account_readonly",
     )
 
+    dunning_notice_count = fields.Integer(
+        string="Dunning Notices",
+        compute="_compute_dunning_notice_count",
+        groups="account.group_account_invoice,account.group_account_readonly",
+    )
+
     # ------------------------------------------------------------
     # COMPUTE METHODS
     # ------------------------------------------------------------
@@ -124,6 +130,17 @@ class ResPartner(models.Model):
             partner.dunning_oldest_overdue_days = days_overdue(due_date, today)
             partner.dunning_max_level_id = max_level.get(commercial_id, empty_level)
 
+    def _compute_dunning_notice_count(self):
+        counts = dict(
+            self.env["account.dunning.notice"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            partner.dunning_notice_count = counts.get(partner.commercial_partner_id, 0)
+
     # ------------------------------------------------------------
     # CONSTRAINT METHODS
     # ------------------------------------------------------------
@@ -152,6 +169,19 @@ class ResPartner(models.Model):
                 )
 
     # ------------------------------------------------------------
+    # ACTION METHODS
+    # ------------------------------------------------------------
+
+    def action_view_dunning_notices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning.action_account_dunning_notice"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {}
+        return action
+
+    # ------------------------------------------------------------
     # BUSINESS METHODS
     # ------------------------------------------------------------
 
@@ -169,15 +199,6 @@ class ResPartner(models.Model):
             ("payment_state", "in", ("not_paid", "partial")),
             ("invoice_date_due", "<", today),
         ]
-
-    def _get_dunning_open_invoices(self, overdue_only=True):
-        """Open customer invoices of the commercial partner in the current company."""
-        self.ensure_one()
-        today = fields.Date.context_today(self)
-        domain = self._get_dunning_overdue_domain(self.commercial_partner_id, today)
-        if not overdue_only:
-            domain = [term for term in domain if term[0] != "invoice_date_due"]
-        return self.env["account.move"].search(domain, order="invoice_date_due, id")
 
     def _get_dunning_policy(self):
         """The policy that applies to this customer in the current company."""

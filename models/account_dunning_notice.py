@@ -1,0 +1,181 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+NOTICE_STATES = [("draft", "To Send"), ("sent", "Sent"), ("cancel", "Cancelled")]
+EMAIL_STATES = [
+    ("none", "None"),
+    ("queued", "Queued"),
+    ("fallback", "No address: letter instead"),
+    ("failed", "Failed"),
+]
+LETTER_STATES = [("none", "None"), ("to_print", "To Print"), ("printed", "Printed")]
+ACTIVITY_STATES = [("none", "None"), ("created", "Created")]
+
+
+class AccountDunningNotice(models.Model):
+    _name = "account.dunning.notice"
+    _inherit = ["mail.thread"]
+    _description = "Dunning Notice"
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
+
+    name = fields.Char(string="Reference", readonly=True, copy=False, default="/")
+    company_id = fields.Many2one(comodel_name="res.company", required=True, index=True)
+    run_id = fields.Many2one(
+        comodel_name="account.dunning.run", index=True, ondelete="set null", readonly=True
+    )
+    partner_id = fields.Many2one(
+        comodel_name="res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        readonly=True,
+    )
+    recipient_id = fields.Many2one(
+        comodel_name="res.partner",
+        help="The customer's invoice contact with an email address, else the customer.",
+    )
+    user_id = fields.Many2one(comodel_name="res.users", string="Collector")
+    currency_id = fields.Many2one(comodel_name="res.currency", required=True, readonly=True)
+    level_id = fields.Many2one(
+        comodel_name="account.dunning.level",
+        required=True,
+        index=True,
+        readonly=True,
+        check_company=True,
+    )
+    letter_kind = fields.Selection(related="level_id.letter_kind")
+    date = fields.Date(required=True, readonly=True, index=True)
+    payment_deadline = fields.Date(help="Final payment deadline stated in the letter.")
+    state = fields.Selection(selection=NOTICE_STATES, default="draft", required=True, tracking=True)
+    email_state = fields.Selection(selection=EMAIL_STATES, default="none", required=True)
+    letter_state = fields.Selection(selection=LETTER_STATES, default="none", required=True)
+    activity_state = fields.Selection(selection=ACTIVITY_STATES, default="none", required=True)
+    activity_id = fields.Many2one(comodel_name="mail.activity", ondelete="set null", readonly=True)
+    line_ids = fields.One2many(
+        comodel_name="account.dunning.notice.line", inverse_name="notice_id", readonly=True
+    )
+    amount_residual = fields.Monetary(
+        string="Total Overdue",
+        compute="_compute_amounts",
+        store=True,
+        help="Open amount of every overdue invoice listed in the notice.",
+    )
+    amount_dunned = fields.Monetary(
+        string="Dunned Amount",
+        compute="_compute_amounts",
+        store=True,
+        help="Open amount of the invoices that reached this level with this notice.",
+    )
+    invoice_count = fields.Integer(compute="_compute_amounts", store=True)
+
+    # ------------------------------------------------------------
+    # COMPUTE METHODS
+    # ------------------------------------------------------------
+
+    @api.depends("line_ids.amount_residual", "line_ids.dunned")
+    def _compute_amounts(self):
+        for notice in self:
+            lines = notice.line_ids
+            notice.amount_residual = sum(lines.mapped("amount_residual"))
+            notice.amount_dunned = sum(lines.filtered("dunned").mapped("amount_residual"))
+            notice.invoice_count = len(lines)
+
+    # ------------------------------------------------------------
+    # CRUD METHODS
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                company = self.env["res.company"].browse(vals.get("company_id"))
+                vals["name"] = (
+                    self.env["ir.sequence"]
+                    .with_company(company or self.env.company)
+                    .next_by_code("account.dunning.notice")
+                    or "/"
+                )
+        return super().create(vals_list)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_sent(self):
+        if any(notice.state == "sent" for notice in self):
+            raise UserError(_("A sent notice is part of the record: cancel it instead."))
+
+    # ------------------------------------------------------------
+    # ACTION METHODS
+    # ------------------------------------------------------------
+
+    def action_send(self):
+        """Send notices held for a human check (levels that are not automatic)."""
+        error = self._send_error_message()
+        if error:
+            raise UserError(error)
+        self.env["account.dunning.run"]._action_send_notices(self)
+        return True
+
+    def action_cancel(self):
+        """Cancel notices: their invoices go back to the level they had before."""
+        if any(notice.state == "cancel" for notice in self):
+            raise UserError(_("This notice is already cancelled."))
+        self._action_cancel()
+        return True
+
+    def action_mark_printed(self):
+        self.filtered(lambda notice: notice.letter_state == "to_print").letter_state = "printed"
+        return True
+
+    def action_view_invoices(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Invoices of %(notice)s", notice=self.name),
+            "res_model": "account.move",
+            "view_mode": "list,form",
+            "domain": [("id", "in", self.line_ids.move_id.ids)],
+            "context": {"create": False},
+        }
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS
+    # ------------------------------------------------------------
+
+    def _send_error_message(self):
+        not_draft = self.filtered(lambda notice: notice.state != "draft")
+        if not_draft:
+            return _(
+                "Only notices waiting to be sent can be sent: %(notices)s.",
+                notices=", ".join(not_draft.mapped("name")),
+            )
+        return False
+
+    def _action_cancel(self):
+        lines = self.line_ids.filtered("dunned")
+        for line in lines:
+            move = line.move_id
+            # Only roll back an invoice that is still at the level of this notice.
+            if move.dunning_level_id == line.level_id:
+                move.sudo().write(  # sudo: collectors may cancel what the run wrote
+                    {"dunning_level_id": line.previous_level_id.id, "last_dunning_date": False}
+                )
+        lines.write({"dunned": False})
+        self.activity_id.unlink()
+        self.write({"state": "cancel"})
+        for notice in self:
+            notice.message_post(body=_("Notice cancelled: its invoices are back at their level."))
+
+    def _get_dunning_summary(self):
+        """One line that a collector reads in an activity or a log."""
+        self.ensure_one()
+        return _(
+            "%(customer)s: %(count)s overdue invoice(s), %(amount)s in total (%(level)s)",
+            customer=self.partner_id.display_name,
+            count=self.invoice_count,
+            amount=self.currency_id.format(self.amount_residual),
+            level=self.level_id.name,
+        )

@@ -1,0 +1,38 @@
+from odoo import fields, models
+
+
+class AccountDunningNoticeLine(models.Model):
+    _name = "account.dunning.notice.line"
+    _description = "Dunning Notice Line"
+    _order = "notice_id, invoice_date_due, id"
+
+    notice_id = fields.Many2one(
+        comodel_name="account.dunning.notice", required=True, index=True, ondelete="cascade"
+    )
+    move_id = fields.Many2one(
+        comodel_name="account.move", string="Invoice", required=True, index=True
+    )
+    company_id = fields.Many2one(related="notice_id.company_id", store=True)
+    currency_id = fields.Many2one(related="notice_id.currency_id", store=True)
+    partner_id = fields.Many2one(related="notice_id.partner_id")
+    date = fields.Date(related="notice_id.date", store=True)
+    notice_state = fields.Selection(related="notice_id.state", string="Notice Status")
+    level_id = fields.Many2one(comodel_name="account.dunning.level", index=True)
+    previous_level_id = fields.Many2one(comodel_name="account.dunning.level")
+    dunned = fields.Boolean(
+        help="The invoice reached the notice's level with this notice; other lines only list "
+        "the customer's other overdue invoices.",
+    )
+    amount_total = fields.Monetary(string="Original Amount")
+    amount_residual = fields.Monetary(string="Amount Due")
+    invoice_date = fields.Date()
+    invoice_date_due = fields.Date(string="Due Date")
+    days_overdue = fields.Integer()
+
+    _sql_constraints = [
+        (
+            "move_level_dunned_once",
+            "EXCLUDE (move_id WITH =, level_id WITH =) WHERE (dunned)",
+            "An invoice can be dunned only once at each level.",
+        ),
+    ]

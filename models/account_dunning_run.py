@@ -1,0 +1,563 @@
+import logging
+import time
+from collections import defaultdict
+
+from odoo import api, fields, models
+from odoo.modules import module
+from odoo.tools import SQL, split_every
+
+from ..tools.ladder import next_level_index
+
+_logger = logging.getLogger(__name__)
+
+SKIP_REASONS = [
+    ("excluded", "Customer excluded from dunning"),
+    ("stage", "Customer at a collection agency or in legal proceedings"),
+    ("blocked", "Invoice blocked or disputed"),
+    ("promise", "Promise to pay not yet due"),
+    ("minimum", "Open amount not above the policy minimum"),
+    ("interval", "Minimum interval since the last notice not reached"),
+    ("no_policy", "No dunning policy"),
+    ("locked", "Being processed by another run"),
+]
+LOG_KINDS = [("skip", "Skipped"), ("fallback", "Fallback"), ("error", "Error")]
+
+
+class AccountDunningRun(models.Model):
+    _name = "account.dunning.run"
+    _description = "Dunning Run"
+    _order = "id desc"
+    _check_company_auto = True
+
+    # Partners handled per savepoint, and per commit in scheduled runs.
+    _dunning_batch_size = 200
+
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
+
+    date = fields.Date(required=True, readonly=True, default=fields.Date.context_today)
+    company_id = fields.Many2one(
+        comodel_name="res.company",
+        required=True,
+        readonly=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    trigger = fields.Selection(
+        selection=[("scheduled", "Scheduled"), ("manual", "Manual")],
+        required=True,
+        readonly=True,
+        default="manual",
+    )
+    user_id = fields.Many2one(
+        comodel_name="res.users", readonly=True, default=lambda self: self.env.user
+    )
+    state = fields.Selection(
+        selection=[("running", "Running"), ("done", "Done"), ("failed", "Failed")],
+        default="running",
+        required=True,
+        readonly=True,
+    )
+    invoice_count = fields.Integer(string="Invoices Examined", readonly=True)
+    notice_count = fields.Integer(string="Notices", readonly=True)
+    email_count = fields.Integer(string="Emails Queued", readonly=True)
+    letter_count = fields.Integer(string="Letters Queued", readonly=True)
+    activity_count = fields.Integer(string="Activities", readonly=True)
+    held_count = fields.Integer(
+        string="Held for Review", readonly=True, help="Notices of levels that need a human check."
+    )
+    skip_count = fields.Integer(string="Skipped", readonly=True)
+    error_count = fields.Integer(string="Errors", readonly=True)
+    duration = fields.Float(string="Duration (s)", readonly=True, digits=(16, 2))
+    notice_ids = fields.One2many(
+        comodel_name="account.dunning.notice", inverse_name="run_id", readonly=True
+    )
+    log_ids = fields.One2many(
+        comodel_name="account.dunning.run.log", inverse_name="run_id", readonly=True
+    )
+
+    # ------------------------------------------------------------
+    # COMPUTE METHODS
+    # ------------------------------------------------------------
+
+    @api.depends("date", "company_id", "trigger")
+    def _compute_display_name(self):
+        for run in self:
+            run.display_name = self.env._(
+                "Dunning run %(date)s (%(company)s)",
+                date=run.date,
+                company=run.company_id.name,
+            )
+
+    # ------------------------------------------------------------
+    # ACTION METHODS
+    # ------------------------------------------------------------
+
+    def action_view_notices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_dunning.action_account_dunning_notice"
+        )
+        action["domain"] = [("run_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: entry points
+    # ------------------------------------------------------------
+
+    @api.model
+    def _cron_run_dunning(self):
+        """Daily: one run per company that has a dunning policy."""
+        companies = self.env["res.company"].search([("dunning_policy_id", "!=", False)])
+        for index, company in enumerate(companies):
+            run = self.with_company(company).create(
+                {"company_id": company.id, "trigger": "scheduled"}
+            )
+            run._run_dunning()
+            self.env["ir.cron"]._notify_progress(
+                done=index + 1, remaining=len(companies) - index - 1
+            )
+
+    def _run_dunning(self):
+        """Execute the run: plan every invoice of the company, then act per customer."""
+        self.ensure_one()
+        started = time.monotonic()
+        run = self.with_company(self.company_id)
+        plan = run._prepare_dunning_plan(self.company_id, self.date)
+        run._execute_dunning_plan(plan)
+        self.write({"state": "done", "duration": time.monotonic() - started})
+        self._commit_batch()
+        return self
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: planning (writes nothing)
+    # ------------------------------------------------------------
+
+    @api.model
+    def _prepare_dunning_plan(self, company, date):
+        """What a run on `date` would do for `company`, without writing anything.
+
+        Returns a dict with `examined` (invoice count), `skips` (list of
+        (partner_id, move_id, reason)), `dunnings` (invoice rows that move up
+        the ladder, with their new level) and `statements` (other overdue
+        invoices per (partner_id, currency_id), listed on the notices).
+        """
+        rows = self._fetch_dunning_candidates(company, date)
+        partners = (
+            self.env["res.partner"].with_company(company).browse({r["partner_id"] for r in rows})
+        )
+        ladders = self._get_dunning_ladders(company, partners)
+        plan = {"examined": len(rows), "skips": [], "dunnings": [], "statements": defaultdict(list)}
+        for row in rows:
+            partner = partners.browse(row["partner_id"])
+            policy = partner.dunning_policy_id or company.dunning_policy_id
+            ladder = ladders.get(policy.id)
+            days_late = (date - row["invoice_date_due"]).days
+            target, reason = self._plan_invoice(row, partner, policy, ladder, date, days_late)
+            if reason:
+                plan["skips"].append((row["partner_id"], row["move_id"], reason))
+            if target is not None:
+                plan["dunnings"].append(
+                    dict(
+                        row,
+                        level_id=ladder["levels"][target].id,
+                        previous_level_id=row["level_id"],
+                        days_late=days_late,
+                    )
+                )
+            elif days_late > 0 and not row["blocked"]:
+                plan["statements"][row["partner_id"], row["currency_id"]].append(
+                    dict(row, days_late=days_late)
+                )
+        return plan
+
+    @api.model
+    def _plan_invoice(self, row, partner, policy, ladder, date, days_late):
+        """(target level index or None, skip reason or None) for one invoice row."""
+        if not ladder:
+            return None, "no_policy"
+        current_index = ladder["index"](row["level_id"])
+        since_last = (date - row["last_dunning_date"]).days if row["last_dunning_date"] else None
+        args = (ladder["delays"], ladder["intervals"])
+        due = next_level_index(
+            days_late, current_index, *args, None, jump=policy.jump_to_highest_level
+        )
+        if due is None:
+            return None, None
+        if partner.dunning_excluded:
+            return None, "excluded"
+        if partner.dunning_stage in ("agency", "legal"):
+            return None, "stage"
+        if row["blocked"]:
+            return None, "blocked"
+        promise = row["promise_date"]
+        if promise and (date - promise).days <= policy.promise_grace_days:
+            return None, "promise"
+        if row["residual_company"] <= policy.min_residual:
+            return None, "minimum"
+        target = next_level_index(
+            days_late, current_index, *args, since_last, jump=policy.jump_to_highest_level
+        )
+        if target is None:
+            return None, "interval"
+        return target, None
+
+    @api.model
+    def _get_dunning_ladders(self, company, partners):
+        """Per policy id: its levels in order, their delays and intervals, and a
+        function giving the ladder index of an invoice's current level."""
+        policies = partners.dunning_policy_id | company.dunning_policy_id
+        all_levels = self.env["account.dunning.level"].with_context(active_test=False)
+        delay_of = {level.id: level.delay for level in all_levels.search([])}
+        ladders = {}
+        for policy in policies:
+            levels = policy._get_ordered_levels()
+            if not levels:
+                continue
+            delays = levels.mapped("delay")
+            position = {level.id: index for index, level in enumerate(levels)}
+
+            def index_of(level_id, position=position, delays=delays):
+                if not level_id:
+                    return -1
+                if level_id in position:
+                    return position[level_id]
+                # A level of another policy (the customer changed policy): place
+                # it on this ladder by its delay.
+                delay = delay_of.get(level_id, 0)
+                return max((i for i, d in enumerate(delays) if d <= delay), default=-1)
+
+            ladders[policy.id] = {
+                "levels": levels,
+                "delays": delays,
+                "intervals": levels.mapped("min_interval"),
+                "index": index_of,
+            }
+        return ladders
+
+    @api.model
+    def _fetch_dunning_candidates(self, company, date):
+        """Open customer invoices of the company that are due, or will be within the
+        pre-due window, in one query."""
+        policies = self.env["account.dunning.policy"].search([("company_id", "=", company.id)])
+        earliest = min(policies.level_ids.mapped("delay") or [0])
+        horizon = fields.Date.add(date, days=max(-earliest, 0))
+        self.env["account.move"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT m.id AS move_id,
+                       m.commercial_partner_id AS partner_id,
+                       m.currency_id,
+                       m.amount_total,
+                       m.amount_residual,
+                       ABS(m.amount_residual_signed) AS residual_company,
+                       m.invoice_date,
+                       m.invoice_date_due,
+                       m.dunning_level_id AS level_id,
+                       m.last_dunning_date,
+                       m.dunning_blocked AS blocked,
+                       m.dunning_promise_date AS promise_date
+                  FROM account_move m
+                 WHERE m.company_id = %(company)s
+                   AND m.move_type = 'out_invoice'
+                   AND m.state = 'posted'
+                   AND m.payment_state IN ('not_paid', 'partial')
+                   AND m.invoice_date_due <= %(horizon)s
+                 ORDER BY m.commercial_partner_id, m.invoice_date_due, m.id
+                """,
+                company=company.id,
+                horizon=horizon,
+            )
+        )
+        return self.env.cr.dictfetchall()
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: execution
+    # ------------------------------------------------------------
+
+    def _execute_dunning_plan(self, plan):
+        self.ensure_one()
+        self.invoice_count = plan["examined"]
+        self._log_skips(plan["skips"])
+        by_partner = defaultdict(list)
+        for row in plan["dunnings"]:
+            by_partner[row["partner_id"]].append(row)
+        partner_ids = sorted(by_partner)
+        done = 0
+        for batch in split_every(self._dunning_batch_size, partner_ids):
+            try:
+                with self.env.cr.savepoint():
+                    self._process_partners(batch, by_partner, plan["statements"])
+            except Exception:  # isolate the customer that fails
+                _logger.info("Dunning batch failed, retrying customer by customer", exc_info=True)
+                for partner_id in batch:
+                    self._process_partner_isolated(partner_id, by_partner, plan["statements"])
+            done += len(batch)
+            self._commit_batch()
+            self.env["ir.cron"]._notify_progress(done=done, remaining=len(partner_ids) - done)
+
+    def _process_partner_isolated(self, partner_id, by_partner, statements):
+        try:
+            with self.env.cr.savepoint():
+                self._process_partners([partner_id], by_partner, statements)
+        except Exception as error:  # logged on the run and on the customer
+            self._log_partner_error(partner_id, error)
+
+    def _process_partners(self, partner_ids, by_partner, statements):
+        """Create and send the notices of these customers: one per customer,
+        currency and level, after locking their invoices."""
+        rows = [row for partner_id in partner_ids for row in by_partner[partner_id]]
+        locked = self._lock_invoices([row["move_id"] for row in rows])
+        skipped = [row for row in rows if row["move_id"] not in locked]
+        self._log_skips([(row["partner_id"], row["move_id"], "locked") for row in skipped])
+        rows = [row for row in rows if row["move_id"] in locked]
+        if not rows:
+            return
+        notices = self._create_notices(rows, statements)
+        self._apply_levels(rows)
+        to_send = notices.filtered(lambda notice: notice.level_id.auto_execute)
+        self.held_count += len(notices - to_send)
+        self._action_send_notices(to_send, run=self)
+
+    def _lock_invoices(self, move_ids):
+        """Lock the invoices for this run; those another run holds are left to it."""
+        if not move_ids:
+            return set()
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM account_move WHERE id = ANY(%s) ORDER BY id FOR UPDATE SKIP LOCKED",
+                move_ids,
+            )
+        )
+        return {move_id for (move_id,) in self.env.cr.fetchall()}
+
+    def _create_notices(self, rows, statements):
+        groups = defaultdict(list)
+        for row in rows:
+            groups[row["partner_id"], row["currency_id"], row["level_id"]].append(row)
+        # Other overdue invoices go on the highest notice of the customer and currency.
+        Level = self.env["account.dunning.level"]
+        highest = {}
+        for partner_id, currency_id, level_id in groups:
+            key = (partner_id, currency_id)
+            current = highest.get(key)
+            if not current or Level.browse(level_id).delay > Level.browse(current).delay:
+                highest[key] = level_id
+        partners = self.env["res.partner"].browse({key[0] for key in groups})
+        recipients = self._get_dunning_recipients(partners)
+        notice_vals = []
+        for (partner_id, currency_id, level_id), group_rows in groups.items():
+            level = Level.browse(level_id)
+            partner = partners.browse(partner_id)
+            lines = [self._prepare_notice_line_values(row, dunned=True) for row in group_rows]
+            if highest[partner_id, currency_id] == level_id:
+                # The customer's full picture: invoices dunned at lower levels in this
+                # run, and overdue invoices that are not moving up today.
+                lower = [
+                    row
+                    for (p_id, c_id, l_id), other_rows in groups.items()
+                    if (p_id, c_id) == (partner_id, currency_id) and l_id != level_id
+                    for row in other_rows
+                ]
+                lines += [
+                    self._prepare_notice_line_values(row, dunned=False)
+                    for row in lower + statements.get((partner_id, currency_id), [])
+                ]
+            notice_vals.append(
+                {
+                    "company_id": self.company_id.id,
+                    "run_id": self.id,
+                    "partner_id": partner_id,
+                    "recipient_id": recipients[partner_id].id,
+                    "user_id": partner.with_company(self.company_id).dunning_responsible_id.id,
+                    "currency_id": currency_id,
+                    "level_id": level_id,
+                    "date": self.date,
+                    "payment_deadline": fields.Date.add(self.date, days=level.payment_deadline_days)
+                    if level.payment_deadline_days
+                    else False,
+                    "line_ids": [fields.Command.create(vals) for vals in lines],
+                }
+            )
+        notices = self.env["account.dunning.notice"].create(notice_vals)
+        self.notice_count += len(notices)
+        return notices
+
+    @api.model
+    def _prepare_notice_line_values(self, row, dunned):
+        return {
+            "move_id": row["move_id"],
+            "dunned": dunned,
+            "level_id": row["level_id"] if dunned else False,
+            "previous_level_id": row.get("previous_level_id") if dunned else False,
+            "amount_total": row["amount_total"],
+            "amount_residual": row["amount_residual"],
+            "invoice_date": row["invoice_date"],
+            "invoice_date_due": row["invoice_date_due"],
+            "days_overdue": max(row["days_late"], 0),
+        }
+
+    @api.model
+    def _get_dunning_recipients(self, partners):
+        """Per customer id: its first invoice contact with an email, else the customer."""
+        contacts = self.env["res.partner"].search(
+            [("parent_id", "in", partners.ids), ("type", "=", "invoice"), ("email", "!=", False)],
+            order="id desc",
+        )
+        recipients = {partner.id: partner for partner in partners}
+        recipients.update({contact.parent_id.id: contact for contact in contacts})
+        return recipients
+
+    def _apply_levels(self, rows):
+        by_level = defaultdict(list)
+        for row in rows:
+            by_level[row["level_id"]].append(row["move_id"])
+        Move = self.env["account.move"].with_context(tracking_disable=True)
+        for level_id, move_ids in by_level.items():
+            Move.browse(move_ids).write(
+                {"dunning_level_id": level_id, "last_dunning_date": self.date}
+            )
+
+    @api.model
+    def _apply_escalations(self, notices):
+        stage_of = {"agency": "agency", "legal": "legal"}
+        for notice in notices.filtered(lambda notice: notice.level_id.escalation != "none"):
+            escalation = notice.level_id.escalation
+            partner = notice.partner_id
+            if escalation == "credit_hold":
+                vals = {"dunning_credit_hold": True}
+            else:
+                vals = {"dunning_stage": stage_of[escalation], "dunning_credit_hold": True}
+            partner.write(vals)
+            partner.message_post(
+                body=self.env._(
+                    "Escalated by dunning notice %(notice)s: %(escalation)s.",
+                    notice=notice.name,
+                    escalation=dict(
+                        notice.level_id._fields["escalation"]._description_selection(self.env)
+                    )[escalation],
+                )
+            )
+
+    @api.model
+    def _action_send_notices(self, notices, run=None):
+        """Send each notice through the channels of its level."""
+        run = run or self.browse()
+        emailed = notices.filtered(lambda notice: notice.level_id.send_email)
+        no_address = emailed.filtered(lambda notice: not notice.recipient_id.email)
+        for notice in no_address:
+            notice.message_post(
+                body=self.env._(
+                    "No email address for %(partner)s: the notice goes out as a letter.",
+                    partner=notice.recipient_id.display_name,
+                )
+            )
+        if run and no_address:
+            run._log(
+                [
+                    {
+                        "kind": "fallback",
+                        "partner_id": notice.partner_id.id,
+                        "message": self.env._(
+                            "No email address: sent as a letter (%(notice)s).", notice=notice.name
+                        ),
+                    }
+                    for notice in no_address
+                ]
+            )
+        no_address.email_state = "fallback"
+        for template, template_notices in (
+            (emailed - no_address).grouped(lambda notice: notice.level_id.mail_template_id).items()
+        ):
+            template.send_mail_batch(
+                template_notices.ids, email_layout_xmlid="mail.mail_notification_light"
+            )
+            template_notices.email_state = "queued"
+        letters = notices.filtered(lambda notice: notice.level_id.send_letter) | no_address
+        letters.letter_state = "to_print"
+        activities = self._create_dunning_activities(
+            notices.filtered(lambda notice: notice.level_id.create_activity)
+        )
+        self._apply_escalations(notices)
+        notices.state = "sent"
+        if run:
+            run.email_count += len(emailed - no_address)
+            run.letter_count += len(letters)
+            run.activity_count += len(activities)
+
+    @api.model
+    def _create_dunning_activities(self, notices):
+        if not notices:
+            return self.env["mail.activity"]
+        partner_model = self.env["ir.model"]._get_id("res.partner")
+        activities = self.env["mail.activity"].create(
+            [
+                {
+                    "res_model_id": partner_model,
+                    "res_id": notice.partner_id.id,
+                    "activity_type_id": notice.level_id.activity_type_id.id,
+                    "summary": self.env._("Dunning call: %(notice)s", notice=notice.name),
+                    "note": notice._get_dunning_summary(),
+                    "user_id": self._get_activity_user(notice).id,
+                    "date_deadline": notice.date,
+                }
+                for notice in notices
+            ]
+        )
+        for notice, activity in zip(notices, activities, strict=True):
+            notice.write({"activity_id": activity.id, "activity_state": "created"})
+        return activities
+
+    @api.model
+    def _get_activity_user(self, notice):
+        """The fixed user of the level, else the collector, else the salesperson."""
+        level = notice.level_id
+        if level.activity_user_mode == "fixed" and level.activity_user_id:
+            return level.activity_user_id
+        salespeople = notice.line_ids.filtered("dunned").move_id.invoice_user_id
+        return notice.user_id or salespeople[:1] or self.env.user
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: logging and commits
+    # ------------------------------------------------------------
+
+    def _log_skips(self, skips):
+        if not skips or not self:
+            return
+        labels = dict(SKIP_REASONS)
+        self._log(
+            [
+                {
+                    "kind": "skip",
+                    "reason": reason,
+                    "partner_id": partner_id,
+                    "move_id": move_id,
+                    "message": labels[reason],
+                }
+                for partner_id, move_id, reason in skips
+            ]
+        )
+        self.skip_count += len(skips)
+
+    def _log_partner_error(self, partner_id, error):
+        partner = self.env["res.partner"].browse(partner_id)
+        message = self.env._("Dunning failed for this customer: %(error)s", error=error)
+        _logger.warning("Dunning run %s: customer %s failed: %s", self.id, partner_id, error)
+        with self.env.cr.savepoint():
+            self._log([{"kind": "error", "partner_id": partner_id, "message": message}])
+            self.error_count += 1
+            partner.message_post(body=message)
+
+    def _log(self, vals_list):
+        self.env["account.dunning.run.log"].create(
+            [dict(vals, run_id=self.id) for vals in vals_list]
+        )
+
+    def _commit_batch(self):
+        # Scheduled runs keep what each batch did, so a crash loses one batch at most.
+        # Never in tests: they run in one transaction that is rolled back.
+        if not module.current_test:
+            self.env.cr.commit()  # pylint: disable=invalid-commit

@@ -1,0 +1,101 @@
+from collections import defaultdict
+
+from odoo import _, fields, models
+
+
+class AccountDunningRunWizard(models.TransientModel):
+    _name = "account.dunning.run.wizard"
+    _description = "Run Dunning Now"
+
+    company_id = fields.Many2one(
+        comodel_name="res.company", required=True, default=lambda self: self.env.company
+    )
+    date = fields.Date(required=True, default=fields.Date.context_today)
+    previewed = fields.Boolean(readonly=True)
+    examined_count = fields.Integer(string="Invoices Examined", readonly=True)
+    skip_count = fields.Integer(string="Skipped", readonly=True)
+    line_ids = fields.One2many(
+        comodel_name="account.dunning.run.wizard.line", inverse_name="wizard_id", readonly=True
+    )
+
+    def action_preview(self):
+        """Dry run: show what would be sent, writing nothing but this preview."""
+        self.ensure_one()
+        plan = self.env["account.dunning.run"]._prepare_dunning_plan(self.company_id, self.date)
+        groups = defaultdict(list)
+        for row in plan["dunnings"]:
+            groups[row["partner_id"], row["currency_id"], row["level_id"]].append(row)
+        self.line_ids = [fields.Command.clear()] + [
+            fields.Command.create(self._prepare_preview_line_values(key, rows))
+            for key, rows in groups.items()
+        ]
+        self.write(
+            {
+                "previewed": True,
+                "examined_count": plan["examined"],
+                "skip_count": len(plan["skips"]),
+            }
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": _("Run Dunning Now"),
+        }
+
+    def action_run(self):
+        self.ensure_one()
+        run = (
+            self.env["account.dunning.run"]
+            .with_company(self.company_id)
+            .create({"company_id": self.company_id.id, "date": self.date, "trigger": "manual"})
+        )
+        run._run_dunning()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "account.dunning.run",
+            "res_id": run.id,
+            "view_mode": "form",
+            "target": "current",
+        }
+
+    def _prepare_preview_line_values(self, key, rows):
+        partner_id, currency_id, level_id = key
+        level = self.env["account.dunning.level"].browse(level_id)
+        channels = [
+            label
+            for active, label in (
+                (level.send_email, _("Email")),
+                (level.send_letter, _("Letter")),
+                (level.create_activity, _("Call")),
+                (level.escalation != "none", _("Escalation")),
+            )
+            if active
+        ]
+        return {
+            "partner_id": partner_id,
+            "currency_id": currency_id,
+            "level_id": level_id,
+            "invoice_count": len(rows),
+            "amount_residual": sum(row["amount_residual"] for row in rows),
+            "channels": ", ".join(channels),
+            "auto_execute": level.auto_execute,
+        }
+
+
+class AccountDunningRunWizardLine(models.TransientModel):
+    _name = "account.dunning.run.wizard.line"
+    _description = "Run Dunning Now: Preview Line"
+
+    wizard_id = fields.Many2one(
+        comodel_name="account.dunning.run.wizard", required=True, ondelete="cascade"
+    )
+    partner_id = fields.Many2one(comodel_name="res.partner", string="Customer")
+    level_id = fields.Many2one(comodel_name="account.dunning.level")
+    currency_id = fields.Many2one(comodel_name="res.currency")
+    invoice_count = fields.Integer(string="Invoices")
+    amount_residual = fields.Monetary(string="Amount")
+    channels = fields.Char()
+    auto_execute = fields.Boolean(string="Automatic")
