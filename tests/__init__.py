@@ -2,3 +2,4 @@ from . import test_dunning_config
 from . import test_res_partner
 from . import test_account_move
 from . import test_access_rights
+from . import test_dunning_run

@@ -73,6 +73,17 @@ class DunningTestCommon(AccountTestInvoicingCommon):
         return invoice
 
     @classmethod
+    def _run_dunning(cls, date, company=None):
+        """A manual dunning run of `company` on `date`."""
+        company = company or cls.company
+        run = (
+            cls.env["account.dunning.run"]
+            .with_company(company)
+            .create({"company_id": company.id, "date": date, "trigger": "manual"})
+        )
+        return run._run_dunning()
+
+    @classmethod
     def _pay(cls, invoice, amount, payment_date):
         """Register a real payment of `amount` on `invoice`."""
         return (

@@ -26,7 +26,7 @@ class TestDunningConfig(DunningTestCommon):
                 (False, False, False),
             ],
         )
-        self.assertEqual(self.level_pre_due.mail_template_id.model, "res.partner")
+        self.assertEqual(self.level_pre_due.mail_template_id.model, "account.dunning.notice")
         self.assertEqual(
             self.level_call.activity_type_id, self.env.ref("mail.mail_activity_data_call")
         )
@@ -53,17 +53,6 @@ class TestDunningConfig(DunningTestCommon):
         before = self.env["account.dunning.policy"].search_count([])
         self.env["res.company"]._dunning_install_default_policies()
         self.assertEqual(self.env["account.dunning.policy"].search_count([]), before)
-
-    def test_email_templates_render_for_a_customer(self):
-        invoice = self._create_dunning_invoice(self.customer, 480.0, "2020-01-15")
-        for level in self.levels.filtered("send_email"):
-            body = level.mail_template_id._render_field("body_html", self.customer.ids)[
-                self.customer.id
-            ]
-            self.assertIn("Lakeside Joinery", body)
-            if level.delay > 0:
-                self.assertIn(invoice.name, body)
-                self.assertIn("480.00", body)
 
     # ------------------------------------------------------------
     # Ladder order
@@ -123,9 +112,9 @@ class TestDunningConfig(DunningTestCommon):
         with self.assertRaisesRegex(ValidationError, r"Phone call.*email template"):
             self.level_call.send_email = True
 
-    def test_email_template_must_be_on_contacts(self):
+    def test_email_template_must_be_on_notices(self):
         invoice_template = self.env.ref("account.email_template_edi_invoice")
-        with self.assertRaisesRegex(ValidationError, r"Friendly reminder.*template on contacts"):
+        with self.assertRaisesRegex(ValidationError, r"Friendly reminder.*on dunning notices"):
             self.level_friendly.mail_template_id = invoice_template
 
     def test_letter_needs_a_kind(self):

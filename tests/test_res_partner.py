@@ -85,9 +85,3 @@ class TestResPartnerDunning(DunningTestCommon):
             self.customer.dunning_excluded = True
         self.customer.write({"dunning_excluded": True, "dunning_exclusion_reason": "Key account"})
         self.assertTrue(self.customer.dunning_excluded)
-
-    def test_open_invoices_listed_for_the_templates(self):
-        late = self._create_dunning_invoice(self.customer, 100.0, "2026-03-01")
-        soon = self._create_dunning_invoice(self.customer, 200.0, "2026-04-05")
-        self.assertEqual(self.customer_contact._get_dunning_open_invoices(), late)
-        self.assertEqual(self.customer._get_dunning_open_invoices(overdue_only=False), late | soon)

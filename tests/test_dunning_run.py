@@ -1,0 +1,380 @@
+from datetime import date, timedelta
+from unittest.mock import patch
+
+from freezegun import freeze_time
+from psycopg2 import IntegrityError
+
+from odoo.tests import Form, tagged
+from odoo.tools import mute_logger
+
+from .common import DunningTestCommon
+
+DUE = date(2026, 1, 31)
+
+
+def day(offset):
+    """The date `offset` days after DUE (negative: before)."""
+    return DUE + timedelta(days=offset)
+
+
+@tagged("post_install", "-at_install")
+class TestDunningRun(DunningTestCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.collector = cls._create_user(
+            "run_collector", "account_dunning.group_dunning_user,base.group_partner_manager"
+        )
+        cls.customer.dunning_responsible_id = cls.collector
+        cls.invoice = cls._create_dunning_invoice(
+            cls.customer, 1200.0, DUE, invoice_date=date(2026, 1, 1)
+        )
+
+    def _notices(self, partner=None):
+        return self.env["account.dunning.notice"].search(
+            [("partner_id", "=", (partner or self.customer).id)], order="id"
+        )
+
+    # ------------------------------------------------------------
+    # The ladder, day by day, through the real cron
+    # ------------------------------------------------------------
+
+    def test_cron_walks_a_customer_through_every_level_in_120_days(self):
+        cron = self.env.ref("account_dunning.ir_cron_dunning_run").sudo()
+        reached = {}
+        for offset in range(-10, 121):
+            with freeze_time(day(offset)):
+                cron.method_direct_trigger()
+            level = self.invoice.dunning_level_id
+            if level and level not in reached:
+                reached[level] = offset
+                held = self._notices().filtered(lambda n: n.state == "draft")
+                if held:  # levels that need a human check: the collector sends them
+                    held.with_user(self.collector).action_send()
+        self.assertEqual(
+            [(level.name, offset) for level, offset in reached.items()],
+            [
+                ("Pre-due reminder", -7),
+                ("Friendly reminder", 7),
+                ("Phone call", 14),
+                ("Second notice", 30),
+                ("Final demand", 45),
+                ("Collection agency", 90),
+            ],
+        )
+        notices = self._notices()
+        self.assertEqual(notices.level_id, self.levels)
+        self.assertEqual(set(notices.mapped("state")), {"sent"})
+        self.assertEqual(notices.mapped("date"), [day(o) for o in (-7, 7, 14, 30, 45, 90)])
+        by_level = {notice.level_id: notice for notice in notices}
+        self.assertEqual(by_level[self.level_pre_due].email_state, "queued")
+        self.assertEqual(by_level[self.level_friendly].email_state, "queued")
+        self.assertEqual(by_level[self.level_call].activity_state, "created")
+        self.assertEqual(by_level[self.level_second].letter_state, "to_print")
+        self.assertEqual(by_level[self.level_final].payment_deadline, day(55))
+        self.assertEqual(self.customer.dunning_stage, "agency")
+        self.assertTrue(self.customer.dunning_credit_hold)
+        runs = self.env["account.dunning.run"].search([("company_id", "=", self.company.id)])
+        self.assertEqual(len(runs), 131, "one scheduled run a day")
+        self.assertEqual(set(runs.mapped("trigger")), {"scheduled"})
+
+    def test_rerun_on_the_same_day_sends_nothing_new(self):
+        first = self._run_dunning(day(10))
+        self.assertEqual(first.notice_count, 1)
+        second = self._run_dunning(day(10))
+        self.assertEqual(second.notice_count, 0)
+        self.assertEqual(len(self._notices()), 1)
+        self.assertFalse(second.log_ids, "nothing is due again before the phone call")
+
+    def test_one_step_per_run_or_jump_to_the_highest_level(self):
+        self._run_dunning(day(50))
+        self.assertEqual(self.invoice.dunning_level_id, self.level_friendly)
+        late = self._create_dunning_invoice(self.customer, 80.0, day(0))
+        self.policy.jump_to_highest_level = True
+        self._run_dunning(day(70))
+        self.assertEqual(late.dunning_level_id, self.level_final)
+
+    def test_minimum_interval_between_notices(self):
+        self._run_dunning(day(7))
+        self._run_dunning(day(14))  # friendly on day 7, the call is allowed from day 14
+        self.assertEqual(self.invoice.dunning_level_id, self.level_call)
+        self.level_second.min_interval = 20
+        run = self._run_dunning(day(30))
+        self.assertEqual(self.invoice.dunning_level_id, self.level_call)
+        self.assertEqual(run.log_ids.reason, "interval")
+        self._run_dunning(day(34))
+        self.assertEqual(self.invoice.dunning_level_id, self.level_second)
+
+    # ------------------------------------------------------------
+    # Exclusions, each counted with its reason
+    # ------------------------------------------------------------
+
+    def test_exclusions_are_counted_with_their_reason(self):
+        blocked = self._create_dunning_invoice(self.customer, 10.0, DUE)
+        blocked.write({"dunning_blocked": True, "dunning_block_reason": "Disputed"})
+        promised = self._create_dunning_invoice(self.customer, 20.0, DUE)
+        promised.dunning_promise_date = day(8)
+        self._create_dunning_invoice(self.customer, 3.0, DUE)
+        self.policy.min_residual = 5.0
+        excluded = self.env["res.partner"].create(
+            {"name": "Excluded", "dunning_excluded": True, "dunning_exclusion_reason": "VIP"}
+        )
+        self._create_dunning_invoice(excluded, 100.0, DUE)
+        at_agency = self.env["res.partner"].create({"name": "Agency", "dunning_stage": "agency"})
+        self._create_dunning_invoice(at_agency, 100.0, DUE)
+        at_law = self.env["res.partner"].create({"name": "Legal", "dunning_stage": "legal"})
+        self._create_dunning_invoice(at_law, 100.0, DUE)
+
+        run = self._run_dunning(day(10))  # promise on day 8 + 3 grace days: still paused
+        reasons = {(log.move_id.amount_total, log.reason) for log in run.log_ids}
+        self.assertEqual(
+            reasons,
+            {
+                (10.0, "blocked"),
+                (20.0, "promise"),
+                (3.0, "minimum"),
+                (100.0, "excluded"),
+                (100.0, "stage"),
+            },
+        )
+        self.assertEqual(run.skip_count, 6)
+        self.assertEqual(run.notice_ids.line_ids.filtered("dunned").move_id, self.invoice)
+        self.assertFalse(blocked.dunning_level_id)
+
+        run = self._run_dunning(day(12))  # the grace has passed
+        self.assertEqual(promised.dunning_level_id, self.level_friendly)
+
+    # ------------------------------------------------------------
+    # Channels
+    # ------------------------------------------------------------
+
+    def test_email_goes_to_the_invoice_contact_through_the_mail_queue(self):
+        billing_contact = self.env["res.partner"].create(
+            {
+                "name": "Accounts Payable",
+                "parent_id": self.customer.id,
+                "type": "invoice",
+                "email": "payables@lakeside.example.com",
+            }
+        )
+        run = self._run_dunning(day(7))
+        notice = run.notice_ids
+        self.assertEqual(notice.recipient_id, billing_contact)
+        self.assertEqual(notice.email_state, "queued")
+        self.assertEqual(run.email_count, 1)
+        mail = self.env["mail.mail"].search(
+            [("model", "=", notice._name), ("res_id", "=", notice.id)]
+        )
+        self.assertEqual(mail.state, "outgoing", "queued, not sent inside the run")
+        self.assertEqual(mail.recipient_ids, billing_contact)
+        self.assertIn(self.invoice.name, mail.body_html)
+        self.assertIn("1,200.00", mail.body_html)
+        self.assertIn(notice.name, mail.subject)
+        self.assertIn(mail.mail_message_id, notice.message_ids, "kept in the notice's chatter")
+
+    def test_no_email_address_falls_back_to_a_letter(self):
+        self.customer.email = False
+        self.customer_contact.email = False
+        run = self._run_dunning(day(7))
+        notice = run.notice_ids
+        self.assertEqual(notice.email_state, "fallback")
+        self.assertEqual(notice.letter_state, "to_print")
+        self.assertEqual(run.email_count, 0)
+        self.assertEqual(run.letter_count, 1)
+        self.assertEqual(run.log_ids.kind, "fallback")
+        self.assertIn("No email address", notice.message_ids[:1].body)
+
+    def test_phone_level_creates_an_activity_for_the_collector(self):
+        self.invoice.write(
+            {"dunning_level_id": self.level_friendly.id, "last_dunning_date": day(7)}
+        )
+        run = self._run_dunning(day(14))
+        activity = run.notice_ids.activity_id
+        self.assertEqual(run.activity_count, 1)
+        self.assertEqual(activity.user_id, self.collector)
+        self.assertEqual(activity.res_model, "res.partner")
+        self.assertEqual(activity.res_id, self.customer.id)
+        self.assertEqual(activity.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
+        self.assertIn("1,200.00", activity.note)
+
+    def test_levels_needing_a_check_wait_for_the_collector(self):
+        self.invoice.write({"dunning_level_id": self.level_second.id, "last_dunning_date": day(30)})
+        run = self._run_dunning(day(45))
+        notice = run.notice_ids
+        self.assertEqual((notice.state, notice.letter_state), ("draft", "none"))
+        self.assertEqual(run.held_count, 1)
+        self.assertEqual(self.invoice.dunning_level_id, self.level_final)
+        notice.with_user(self.collector).action_send()
+        self.assertEqual((notice.state, notice.letter_state), ("sent", "to_print"))
+
+    def test_cancelling_a_notice_puts_invoices_back(self):
+        self._run_dunning(day(7))
+        notice = self._run_dunning(day(14)).notice_ids
+        notice.with_user(self.collector).action_cancel()
+        self.assertEqual(notice.state, "cancel")
+        self.assertEqual(self.invoice.dunning_level_id, self.level_friendly)
+        self.assertFalse(notice.activity_id)
+        rerun = self._run_dunning(day(15))
+        self.assertEqual(rerun.notice_ids.level_id, self.level_call, "the level can be sent again")
+
+    # ------------------------------------------------------------
+    # Notices: grouping, currencies, companies, payments
+    # ------------------------------------------------------------
+
+    def test_one_notice_per_customer_currency_and_level(self):
+        second = self._create_dunning_invoice(self.customer_contact, 300.0, day(-2))
+        eur = self.setup_other_currency("EUR")
+        in_eur = self._create_dunning_invoice(self.customer, 500.0, DUE, currency_id=eur.id)
+        # Already reminded once: this one reaches the phone call while the others get a reminder.
+        called = self._create_dunning_invoice(self.customer, 40.0, day(-10))
+        called.write({"dunning_level_id": self.level_friendly.id, "last_dunning_date": day(0)})
+        run = self._run_dunning(day(10))
+        notices = run.notice_ids
+        self.assertEqual(len(notices), 3)
+        company_ccy = notices.filtered(lambda n: n.currency_id == self.company.currency_id)
+        friendly = company_ccy.filtered(lambda n: n.level_id == self.level_friendly)
+        call = company_ccy.filtered(lambda n: n.level_id == self.level_call)
+        self.assertEqual(friendly.line_ids.filtered("dunned").move_id, self.invoice | second)
+        self.assertEqual(call.line_ids.filtered("dunned").move_id, called)
+        # The highest notice also lists the customer's other overdue invoices.
+        self.assertEqual(call.line_ids.move_id, called | self.invoice | second)
+        eur_notice = notices - company_ccy
+        self.assertEqual(eur_notice.line_ids.move_id, in_eur)
+        self.assertEqual(eur_notice.amount_residual, 500.0)
+        self.assertEqual(self.customer.dunning_notice_count, 3)
+
+    def test_each_company_uses_its_own_policy_and_invoices(self):
+        other = self.setup_other_company()["company"]
+        other.dunning_policy_id.level_ids.filtered(lambda lvl: lvl.delay == 7).delay = 5
+        foreign = self._create_dunning_invoice(self.customer, 700.0, DUE, company=other)
+        run = self._run_dunning(day(6))
+        self.assertFalse(run.notice_ids, "day 6: not yet due in this company")
+        self.assertEqual(run.invoice_count, 1)
+        other_run = self._run_dunning(day(6), company=other)
+        self.assertEqual(other_run.notice_ids.line_ids.move_id, foreign)
+        self.assertEqual(other_run.notice_ids.level_id.company_id, other)
+        self.assertEqual(other_run.invoice_count, 1)
+
+    def test_payments_between_runs(self):
+        paid = self._create_dunning_invoice(self.customer, 100.0, DUE)
+        self._run_dunning(day(7))
+        self._pay(paid, 100.0, day(9))
+        self._pay(self.invoice, 200.0, day(9))
+        run = self._run_dunning(day(14))
+        line = run.notice_ids.line_ids
+        self.assertEqual(line.move_id, self.invoice)
+        self.assertEqual(line.amount_residual, 1000.0)
+        self.assertEqual(line.amount_total, 1200.0)
+        self.assertEqual(run.invoice_count, 1)
+
+    def test_notice_history_on_invoice_and_customer(self):
+        self._run_dunning(day(7))
+        self._run_dunning(day(14))
+        self.assertEqual(
+            self.invoice.dunning_notice_line_ids.level_id, self.level_friendly | self.level_call
+        )
+        action = self.customer.action_view_dunning_notices()
+        self.assertEqual(
+            self.env["account.dunning.notice"].search(action["domain"]), self._notices()
+        )
+
+    # ------------------------------------------------------------
+    # Reliability
+    # ------------------------------------------------------------
+
+    def test_database_forbids_dunning_an_invoice_twice_at_a_level(self):
+        notice = self._run_dunning(day(7)).notice_ids
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            self.env["account.dunning.notice.line"].create(
+                {
+                    "notice_id": notice.id,
+                    "move_id": self.invoice.id,
+                    "level_id": self.level_friendly.id,
+                    "dunned": True,
+                }
+            )
+
+    def test_one_failing_customer_does_not_stop_the_others(self):
+        other = self.env["res.partner"].create({"name": "Broken Ltd", "email": "b@example.com"})
+        other_invoice = self._create_dunning_invoice(other, 50.0, DUE)
+        template = self.level_friendly.mail_template_id
+        # A template that breaks for one customer only.
+        template.subject = "{{ 1 / 0 if object.partner_id.name == 'Broken Ltd' else 'Reminder' }}"
+        with mute_logger("odoo.addons.account_dunning.models.account_dunning_run"):
+            run = self._run_dunning(day(7))
+        self.assertEqual(run.error_count, 1)
+        self.assertEqual(run.log_ids.filtered(lambda log: log.kind == "error").partner_id, other)
+        self.assertIn("Dunning failed", other.message_ids[:1].body)
+        self.assertFalse(other_invoice.dunning_level_id, "the failed customer is left as it was")
+        self.assertFalse(self._notices(other))
+        self.assertEqual(self.invoice.dunning_level_id, self.level_friendly)
+        self.assertEqual(run.notice_count, 1)
+
+    def test_crash_after_some_batches_is_completed_by_the_next_run(self):
+        customers = self.env["res.partner"].create(
+            [{"name": f"Crash {i}", "email": f"c{i}@example.com"} for i in range(5)]
+        )
+        invoices = self.env["account.move"]
+        for customer in customers:
+            invoices |= self._create_dunning_invoice(customer, 10.0, DUE)
+        Run = type(self.env["account.dunning.run"])
+        commits = []
+
+        def crash_on_third_commit(run):
+            commits.append(run)
+            if len(commits) == 3:
+                raise RuntimeError("worker killed")
+
+        with (
+            patch.object(Run, "_dunning_batch_size", 2),
+            patch.object(Run, "_commit_batch", crash_on_third_commit),
+            self.assertRaises(RuntimeError),
+        ):
+            self._run_dunning(day(7))
+        done = invoices.filtered("dunning_level_id") | self.invoice.filtered("dunning_level_id")
+        self.assertLess(len(done), 6, "the run stopped before the end")
+        self._run_dunning(day(7))
+        self.assertEqual(
+            set((invoices | self.invoice).mapped("dunning_level_id")), {self.level_friendly}
+        )
+        lines = self.env["account.dunning.notice.line"].search(
+            [("move_id", "in", (invoices | self.invoice).ids), ("dunned", "=", True)]
+        )
+        self.assertEqual(len(lines), 6, "each invoice dunned exactly once")
+
+    # ------------------------------------------------------------
+    # Manual run: preview, then run
+    # ------------------------------------------------------------
+
+    def test_preview_writes_nothing_then_run(self):
+        wizard = Form(self.env["account.dunning.run.wizard"])
+        wizard.date = day(7)
+        wizard = wizard.save()
+        self.env.flush_all()
+        counts = {
+            model: self.env[model].search_count([])
+            for model in ("account.dunning.notice", "account.dunning.run", "mail.mail")
+        }
+        wizard.action_preview()
+        self.env.flush_all()
+        self.assertFalse(self.invoice.dunning_level_id)
+        for model, count in counts.items():
+            self.assertEqual(self.env[model].search_count([]), count, f"{model} written")
+        line = wizard.line_ids.filtered(lambda line: line.partner_id == self.customer)
+        self.assertEqual((line.level_id, line.invoice_count), (self.level_friendly, 1))
+        self.assertEqual(line.amount_residual, 1200.0)
+        self.assertEqual(line.channels, "Email")
+        action = wizard.action_run()
+        run = self.env["account.dunning.run"].browse(action["res_id"])
+        self.assertEqual(run.trigger, "manual")
+        self.assertEqual(self.invoice.dunning_level_id, self.level_friendly)
+
+    def test_notices_hidden_from_salespeople(self):
+        salesman = self._create_user("run_salesman", "sales_team.group_sale_salesman")
+        notice = self._run_dunning(day(7)).notice_ids
+        self.assertFalse(self.env["account.dunning.notice"].with_user(salesman).has_access("read"))
+        self.assertTrue(notice.with_user(self.collector).read(["name"]))
+        self.assertEqual(
+            notice.line_ids,
+            self.env["account.dunning.notice.line"].search([("notice_id", "=", notice.id)]),
+        )
