@@ -323,12 +323,17 @@ class AccountDunningRun(models.Model):
         self._action_send_notices(to_send, run=self)
 
     def _lock_invoices(self, move_ids):
-        """Lock the invoices for this run; those another run holds are left to it."""
+        """Lock the invoices for this run; those another run holds are left to it.
+
+        NO KEY UPDATE, like the ORM's own updates: rows that only reference these
+        invoices (logs, notice lines) can still be inserted by another run.
+        """
         if not move_ids:
             return set()
         self.env.cr.execute(
             SQL(
-                "SELECT id FROM account_move WHERE id = ANY(%s) ORDER BY id FOR UPDATE SKIP LOCKED",
+                "SELECT id FROM account_move WHERE id = ANY(%s) ORDER BY id"
+                " FOR NO KEY UPDATE SKIP LOCKED",
                 move_ids,
             )
         )

@@ -4,6 +4,7 @@ from unittest.mock import patch
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
+from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
@@ -341,6 +342,45 @@ class TestDunningRun(DunningTestCommon):
             [("move_id", "in", (invoices | self.invoice).ids), ("dunned", "=", True)]
         )
         self.assertEqual(len(lines), 6, "each invoice dunned exactly once")
+
+    def test_two_concurrent_runs_neither_duplicate_nor_block(self):
+        """Two workers on two database cursors run the same company on the same day."""
+        # Only committed data is visible to other cursors: use the demo customers of the
+        # main company, and roll both cursors back at the end.
+        main_company = self.env.ref("base.main_company")
+        run_date = fields.Date.add(fields.Date.today(), days=400)
+        with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b:
+            env_a = api.Environment(cr_a, SUPERUSER_ID, {})
+            env_b = api.Environment(cr_b, SUPERUSER_ID, {})
+            try:
+                run_a = env_a["account.dunning.run"].create(
+                    {"company_id": main_company.id, "date": run_date}
+                )
+                plan = run_a._prepare_dunning_plan(main_company.with_env(env_a), run_date)
+                if not plan["dunnings"]:
+                    self.skipTest("needs the demo invoices of the main company")
+                by_partner = {}
+                for row in plan["dunnings"]:
+                    by_partner.setdefault(row["partner_id"], []).append(row)
+                # Worker A is in the middle of its batch: its invoices are locked.
+                run_a._process_partners(sorted(by_partner), by_partner, plan["statements"])
+                env_a.flush_all()
+                # Worker B must not wait for A: it fails fast if it ever blocks.
+                cr_b.execute("SET LOCAL lock_timeout = '2s'")
+                run_b = env_b["account.dunning.run"].create(
+                    {"company_id": main_company.id, "date": run_date}
+                )
+                run_b._run_dunning()
+                self.assertEqual(run_b.notice_count, 0, "B leaves A's customers to A")
+                self.assertEqual(
+                    len(run_b.log_ids.filtered(lambda log: log.reason == "locked")),
+                    len(plan["dunnings"]),
+                )
+                self.assertEqual(run_a.notice_count, len(run_a.notice_ids))
+                self.assertTrue(run_a.notice_ids)
+            finally:
+                cr_a.rollback()
+                cr_b.rollback()
 
     # ------------------------------------------------------------
     # Manual run: preview, then run
