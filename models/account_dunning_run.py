@@ -387,7 +387,12 @@ class AccountDunningRun(models.Model):
                     "line_ids": [fields.Command.create(vals) for vals in lines],
                 }
             )
-        notices = self.env["account.dunning.notice"].create(notice_vals)
+        # The run is the record of creation: no "created" message nor follower per notice.
+        notices = (
+            self.env["account.dunning.notice"]
+            .with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
+            .create(notice_vals)
+        )
         self.notice_count += len(notices)
         return notices
 
@@ -417,14 +422,34 @@ class AccountDunningRun(models.Model):
         return recipients
 
     def _apply_levels(self, rows):
+        """Move the invoices to their new level.
+
+        One UPDATE per level: a full account.move write (lock dates, sync of lines,
+        tracking) would cost more than the rest of the run, and touches nothing
+        here. The run itself is authorised (managers, the cron), and nothing stored
+        depends on these two fields.
+        """
         by_level = defaultdict(list)
         for row in rows:
             by_level[row["level_id"]].append(row["move_id"])
-        Move = self.env["account.move"].with_context(tracking_disable=True)
+        Move = self.env["account.move"]
+        Move.flush_model(["dunning_level_id", "last_dunning_date"])
         for level_id, move_ids in by_level.items():
-            Move.browse(move_ids).write(
-                {"dunning_level_id": level_id, "last_dunning_date": self.date}
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE account_move
+                       SET dunning_level_id = %(level)s, last_dunning_date = %(date)s,
+                           write_uid = %(uid)s, write_date = NOW() AT TIME ZONE 'UTC'
+                     WHERE id = ANY(%(ids)s)
+                    """,
+                    level=level_id,
+                    date=self.date,
+                    uid=self.env.uid,
+                    ids=move_ids,
+                )
             )
+        Move.invalidate_model(["dunning_level_id", "last_dunning_date", "write_uid", "write_date"])
 
     @api.model
     def _apply_escalations(self, notices):
