@@ -6,7 +6,7 @@ HTTP_PORT ?= 8069
 
 export ODOO_BIN PYTHON
 
-.PHONY: help tools lint test test-odoo test-unit demo serve
+.PHONY: help tools lint test demo serve bench
 
 help:
 	@echo "make test   - run every test on a fresh database (needs Odoo 18 and PostgreSQL)"
@@ -14,6 +14,7 @@ help:
 	@echo "make serve  - serve '$(DEMO_DB)' on localhost:$(HTTP_PORT)"
 	@echo "make lint   - ruff and pylint-odoo's mandatory checks"
 	@echo "make tools  - install the lint and unit-test tools from PyPI into .venv"
+	@echo "make bench  - time a dunning run against OCA credit control (BENCH_N=20000)"
 
 tools:
 	@test -x .venv/bin/python || python3 -m venv .venv
@@ -27,6 +28,9 @@ lint:
 
 test:
 	@.ci/odoo-test
+
+bench:
+	@.ci/odoo-bench
 
 demo:
 	@.ci/odoo-demo "$(DEMO_DB)"
