@@ -1,9 +1,16 @@
+import logging
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.modules import module
+from odoo.tools import split_every
+
+_logger = logging.getLogger(__name__)
 
 NOTICE_STATES = [("draft", "To Send"), ("sent", "Sent"), ("cancel", "Cancelled")]
 EMAIL_STATES = [
     ("none", "None"),
+    ("pending", "Waiting"),
     ("queued", "Queued"),
     ("fallback", "No address: letter instead"),
     ("failed", "Failed"),
@@ -18,6 +25,9 @@ class AccountDunningNotice(models.Model):
     _description = "Dunning Notice"
     _order = "date desc, id desc"
     _check_company_auto = True
+
+    # Emails rendered per savepoint, and per commit in the scheduled job.
+    _email_batch_size = 100
 
     # ------------------------------------------------------------
     # FIELDS
@@ -126,6 +136,11 @@ class AccountDunningNotice(models.Model):
         self._action_cancel()
         return True
 
+    def action_retry_email(self):
+        """Queue again the emails that failed, e.g. after fixing the template."""
+        self.filtered(lambda notice: notice.email_state == "failed")._queue_dunning_emails()
+        return True
+
     def action_mark_printed(self):
         self.filtered(lambda notice: notice.letter_state == "to_print").letter_state = "printed"
         return True
@@ -144,6 +159,55 @@ class AccountDunningNotice(models.Model):
     # ------------------------------------------------------------
     # BUSINESS METHODS
     # ------------------------------------------------------------
+
+    @api.model
+    def _cron_send_dunning_emails(self):
+        """Render the emails of notices waiting for them, in batches, into Odoo's mail
+        queue. A notice whose email cannot be rendered is marked failed and logged on
+        its run and in the customer's chatter; the others go on."""
+        notices = self.search([("email_state", "=", "pending")], order="id")
+        done = 0
+        for template, template_notices in notices.grouped(
+            lambda notice: notice.level_id.mail_template_id
+        ).items():
+            for batch in split_every(self._email_batch_size, template_notices.ids, self.browse):
+                try:
+                    with self.env.cr.savepoint():
+                        batch._send_dunning_emails(template)
+                except Exception:  # isolate the notice that fails
+                    _logger.info("Dunning email batch failed, retrying one by one", exc_info=True)
+                    for notice in batch:
+                        notice._send_dunning_email_isolated(template)
+                done += len(batch)
+                if not module.current_test:
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                self.env["ir.cron"]._notify_progress(done=done, remaining=len(notices) - done)
+
+    def _send_dunning_email_isolated(self, template):
+        try:
+            with self.env.cr.savepoint():
+                self._send_dunning_emails(template)
+        except Exception as error:  # logged on the run and on the customer
+            self.email_state = "failed"
+            message = _(
+                "The email of dunning notice %(notice)s failed: %(error)s",
+                notice=self.name,
+                error=error,
+            )
+            if self.run_id:
+                self.run_id._log_partner_error(self.partner_id.id, message)
+            else:
+                self.partner_id.message_post(body=message)
+
+    def _send_dunning_emails(self, template):
+        template.send_mail_batch(self.ids, email_layout_xmlid="mail.mail_notification_light")
+        self.email_state = "queued"
+
+    def _queue_dunning_emails(self):
+        if not self:
+            return
+        self.email_state = "pending"
+        self.env.ref("account_dunning.ir_cron_dunning_send_emails")._trigger()
 
     def _send_error_message(self):
         not_draft = self.filtered(lambda notice: notice.state != "draft")

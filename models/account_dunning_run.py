@@ -499,13 +499,8 @@ class AccountDunningRun(models.Model):
                 ]
             )
         no_address.email_state = "fallback"
-        for template, template_notices in (
-            (emailed - no_address).grouped(lambda notice: notice.level_id.mail_template_id).items()
-        ):
-            template.send_mail_batch(
-                template_notices.ids, email_layout_xmlid="mail.mail_notification_light"
-            )
-            template_notices.email_state = "queued"
+        # Rendering waits for the email job, which feeds Odoo's mail queue in batches.
+        (emailed - no_address)._queue_dunning_emails()
         letters = notices.filtered(lambda notice: notice.level_id.send_letter) | no_address
         letters.letter_state = "to_print"
         activities = self._create_dunning_activities(
@@ -574,7 +569,11 @@ class AccountDunningRun(models.Model):
 
     def _log_partner_error(self, partner_id, error):
         partner = self.env["res.partner"].browse(partner_id)
-        message = self.env._("Dunning failed for this customer: %(error)s", error=error)
+        message = (
+            error
+            if isinstance(error, str)
+            else self.env._("Dunning failed for this customer: %(error)s", error=error)
+        )
         _logger.warning("Dunning run %s: customer %s failed: %s", self.id, partner_id, error)
         with self.env.cr.savepoint():
             self._log([{"kind": "error", "partner_id": partner_id, "message": message}])

@@ -31,6 +31,9 @@ class TestDunningRun(DunningTestCommon):
             cls.customer, 1200.0, DUE, invoice_date=date(2026, 1, 1)
         )
 
+    def _send_queued_emails(self):
+        self.env.ref("account_dunning.ir_cron_dunning_send_emails").sudo().method_direct_trigger()
+
     def _notices(self, partner=None):
         return self.env["account.dunning.notice"].search(
             [("partner_id", "=", (partner or self.customer).id)], order="id"
@@ -46,6 +49,7 @@ class TestDunningRun(DunningTestCommon):
         for offset in range(-10, 121):
             with freeze_time(day(offset)):
                 cron.method_direct_trigger()
+                self._send_queued_emails()
             level = self.invoice.dunning_level_id
             if level and level not in reached:
                 reached[level] = offset
@@ -161,12 +165,15 @@ class TestDunningRun(DunningTestCommon):
         run = self._run_dunning(day(7))
         notice = run.notice_ids
         self.assertEqual(notice.recipient_id, billing_contact)
-        self.assertEqual(notice.email_state, "queued")
+        self.assertEqual(notice.email_state, "pending", "rendered by the email job, not the run")
         self.assertEqual(run.email_count, 1)
-        mail = self.env["mail.mail"].search(
-            [("model", "=", notice._name), ("res_id", "=", notice.id)]
-        )
-        self.assertEqual(mail.state, "outgoing", "queued, not sent inside the run")
+        Mail = self.env["mail.mail"]
+        mail_domain = [("model", "=", notice._name), ("res_id", "=", notice.id)]
+        self.assertFalse(Mail.search(mail_domain))
+        self._send_queued_emails()
+        self.assertEqual(notice.email_state, "queued")
+        mail = Mail.search(mail_domain)
+        self.assertEqual(mail.state, "outgoing", "in Odoo's mail queue, not sent by the job")
         self.assertEqual(mail.recipient_ids, billing_contact)
         self.assertIn(self.invoice.name, mail.body_html)
         self.assertIn("1,200.00", mail.body_html)
@@ -297,19 +304,24 @@ class TestDunningRun(DunningTestCommon):
 
     def test_one_failing_customer_does_not_stop_the_others(self):
         other = self.env["res.partner"].create({"name": "Broken Ltd", "email": "b@example.com"})
-        other_invoice = self._create_dunning_invoice(other, 50.0, DUE)
+        self._create_dunning_invoice(other, 50.0, DUE)
         template = self.level_friendly.mail_template_id
-        # A template that breaks for one customer only.
+        # A template that breaks on one customer's data only.
         template.subject = "{{ 1 / 0 if object.partner_id.name == 'Broken Ltd' else 'Reminder' }}"
+        run = self._run_dunning(day(7))
         with mute_logger("odoo.addons.account_dunning.models.account_dunning_run"):
-            run = self._run_dunning(day(7))
+            self._send_queued_emails()
+        broken = self._notices(other)
+        self.assertEqual(broken.email_state, "failed")
+        self.assertEqual(self._notices().email_state, "queued", "the others are sent")
         self.assertEqual(run.error_count, 1)
         self.assertEqual(run.log_ids.filtered(lambda log: log.kind == "error").partner_id, other)
-        self.assertIn("Dunning failed", other.message_ids[:1].body)
-        self.assertFalse(other_invoice.dunning_level_id, "the failed customer is left as it was")
-        self.assertFalse(self._notices(other))
-        self.assertEqual(self.invoice.dunning_level_id, self.level_friendly)
-        self.assertEqual(run.notice_count, 1)
+        self.assertIn(broken.name, other.message_ids[:1].body)
+        # Once the template is fixed, the collector sends it again.
+        template.subject = "Reminder"
+        broken.with_user(self.collector).action_retry_email()
+        self._send_queued_emails()
+        self.assertEqual(broken.email_state, "queued")
 
     def test_crash_after_some_batches_is_completed_by_the_next_run(self):
         customers = self.env["res.partner"].create(
@@ -393,7 +405,7 @@ class TestDunningRun(DunningTestCommon):
         self.env.flush_all()
         counts = {
             model: self.env[model].search_count([])
-            for model in ("account.dunning.notice", "account.dunning.run", "mail.mail")
+            for model in ("account.dunning.notice", "account.dunning.run", "mail.activity")
         }
         wizard.action_preview()
         self.env.flush_all()
