@@ -69,31 +69,18 @@ class AccountDunningNotice(models.Model):
     line_ids = fields.One2many(
         comodel_name="account.dunning.notice.line", inverse_name="notice_id", readonly=True
     )
+    # A notice states what was owed on its date: these are not recomputed.
     amount_residual = fields.Monetary(
         string="Total Overdue",
-        compute="_compute_amounts",
-        store=True,
+        readonly=True,
         help="Open amount of every overdue invoice listed in the notice.",
     )
     amount_dunned = fields.Monetary(
         string="Dunned Amount",
-        compute="_compute_amounts",
-        store=True,
+        readonly=True,
         help="Open amount of the invoices that reached this level with this notice.",
     )
-    invoice_count = fields.Integer(compute="_compute_amounts", store=True)
-
-    # ------------------------------------------------------------
-    # COMPUTE METHODS
-    # ------------------------------------------------------------
-
-    @api.depends("line_ids.amount_residual", "line_ids.dunned")
-    def _compute_amounts(self):
-        for notice in self:
-            lines = notice.line_ids
-            notice.amount_residual = sum(lines.mapped("amount_residual"))
-            notice.amount_dunned = sum(lines.filtered("dunned").mapped("amount_residual"))
-            notice.invoice_count = len(lines)
+    invoice_count = fields.Integer(readonly=True)
 
     # ------------------------------------------------------------
     # CRUD METHODS

@@ -12,10 +12,11 @@ class AccountDunningNoticeLine(models.Model):
     move_id = fields.Many2one(
         comodel_name="account.move", string="Invoice", required=True, index=True
     )
-    company_id = fields.Many2one(related="notice_id.company_id", store=True)
-    currency_id = fields.Many2one(related="notice_id.currency_id", store=True)
+    # Copied from the notice when the run inserts the lines.
+    company_id = fields.Many2one(comodel_name="res.company", index=True)
+    currency_id = fields.Many2one(comodel_name="res.currency")
+    date = fields.Date()
     partner_id = fields.Many2one(related="notice_id.partner_id")
-    date = fields.Date(related="notice_id.date", store=True)
     notice_state = fields.Selection(related="notice_id.state", string="Notice Status")
     level_id = fields.Many2one(comodel_name="account.dunning.level", index=True)
     previous_level_id = fields.Many2one(comodel_name="account.dunning.level")

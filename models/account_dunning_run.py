@@ -149,20 +149,29 @@ class AccountDunningRun(models.Model):
             self.env["res.partner"].with_company(company).browse({r["partner_id"] for r in rows})
         )
         ladders = self._get_dunning_ladders(company, partners)
+        # Plain values, read once: the loop below runs once per open invoice.
+        default_policy_id = company.dunning_policy_id.id
+        customers = {
+            partner.id: {
+                "ladder": ladders.get(partner.dunning_policy_id.id or default_policy_id),
+                "excluded": partner.dunning_excluded,
+                "stage": partner.dunning_stage,
+            }
+            for partner in partners
+        }
         plan = {"examined": len(rows), "skips": [], "dunnings": [], "statements": defaultdict(list)}
         for row in rows:
-            partner = partners.browse(row["partner_id"])
-            policy = partner.dunning_policy_id or company.dunning_policy_id
-            ladder = ladders.get(policy.id)
+            customer = customers[row["partner_id"]]
+            ladder = customer["ladder"]
             days_late = (date - row["invoice_date_due"]).days
-            target, reason = self._plan_invoice(row, partner, policy, ladder, date, days_late)
+            target, reason = self._plan_invoice(row, customer, ladder, date, days_late)
             if reason:
                 plan["skips"].append((row["partner_id"], row["move_id"], reason))
             if target is not None:
                 plan["dunnings"].append(
                     dict(
                         row,
-                        level_id=ladder["levels"][target].id,
+                        level_id=ladder["level_ids"][target],
                         previous_level_id=row["level_id"],
                         days_late=days_late,
                     )
@@ -174,32 +183,27 @@ class AccountDunningRun(models.Model):
         return plan
 
     @api.model
-    def _plan_invoice(self, row, partner, policy, ladder, date, days_late):
+    def _plan_invoice(self, row, customer, ladder, date, days_late):
         """(target level index or None, skip reason or None) for one invoice row."""
         if not ladder:
             return None, "no_policy"
         current_index = ladder["index"](row["level_id"])
         since_last = (date - row["last_dunning_date"]).days if row["last_dunning_date"] else None
         args = (ladder["delays"], ladder["intervals"])
-        due = next_level_index(
-            days_late, current_index, *args, None, jump=policy.jump_to_highest_level
-        )
-        if due is None:
+        if next_level_index(days_late, current_index, *args, None, jump=ladder["jump"]) is None:
             return None, None
-        if partner.dunning_excluded:
+        if customer["excluded"]:
             return None, "excluded"
-        if partner.dunning_stage in ("agency", "legal"):
+        if customer["stage"] in ("agency", "legal"):
             return None, "stage"
         if row["blocked"]:
             return None, "blocked"
         promise = row["promise_date"]
-        if promise and (date - promise).days <= policy.promise_grace_days:
+        if promise and (date - promise).days <= ladder["grace_days"]:
             return None, "promise"
-        if row["residual_company"] <= policy.min_residual:
+        if row["residual_company"] <= ladder["min_residual"]:
             return None, "minimum"
-        target = next_level_index(
-            days_late, current_index, *args, since_last, jump=policy.jump_to_highest_level
-        )
+        target = next_level_index(days_late, current_index, *args, since_last, jump=ladder["jump"])
         if target is None:
             return None, "interval"
         return target, None
@@ -230,7 +234,10 @@ class AccountDunningRun(models.Model):
                 return max((i for i, d in enumerate(delays) if d <= delay), default=-1)
 
             ladders[policy.id] = {
-                "levels": levels,
+                "level_ids": levels.ids,
+                "jump": policy.jump_to_highest_level,
+                "grace_days": policy.promise_grace_days,
+                "min_residual": policy.min_residual,
                 "delays": delays,
                 "intervals": levels.mapped("min_interval"),
                 "index": index_of,
@@ -340,51 +347,56 @@ class AccountDunningRun(models.Model):
         return {move_id for (move_id,) in self.env.cr.fetchall()}
 
     def _create_notices(self, rows, statements):
+        """One notice per customer, currency and level; its lines in one INSERT."""
         groups = defaultdict(list)
         for row in rows:
             groups[row["partner_id"], row["currency_id"], row["level_id"]].append(row)
-        # Other overdue invoices go on the highest notice of the customer and currency.
-        Level = self.env["account.dunning.level"]
+        levels = self.env["account.dunning.level"].browse({key[2] for key in groups})
+        delay_of = {level.id: level.delay for level in levels}
+        # The highest notice of a customer and currency also lists its other overdue
+        # invoices: those dunned at lower levels today, and those not moving up.
         highest = {}
         for partner_id, currency_id, level_id in groups:
-            key = (partner_id, currency_id)
-            current = highest.get(key)
-            if not current or Level.browse(level_id).delay > Level.browse(current).delay:
-                highest[key] = level_id
-        partners = self.env["res.partner"].browse({key[0] for key in groups})
+            current = highest.get((partner_id, currency_id))
+            if current is None or delay_of[level_id] > delay_of[current]:
+                highest[partner_id, currency_id] = level_id
+        partners = (
+            self.env["res.partner"].with_company(self.company_id).browse({key[0] for key in groups})
+        )
         recipients = self._get_dunning_recipients(partners)
-        notice_vals = []
-        for (partner_id, currency_id, level_id), group_rows in groups.items():
-            level = Level.browse(level_id)
-            partner = partners.browse(partner_id)
-            lines = [self._prepare_notice_line_values(row, dunned=True) for row in group_rows]
+        names = self._get_notice_names(len(groups))
+        notice_vals, notice_lines = [], []
+        for name, ((partner_id, currency_id, level_id), group_rows) in zip(
+            names, groups.items(), strict=True
+        ):
+            level = levels.browse(level_id)
+            lines = [(row, True) for row in group_rows]
             if highest[partner_id, currency_id] == level_id:
-                # The customer's full picture: invoices dunned at lower levels in this
-                # run, and overdue invoices that are not moving up today.
-                lower = [
-                    row
+                lines += [
+                    (row, False)
                     for (p_id, c_id, l_id), other_rows in groups.items()
                     if (p_id, c_id) == (partner_id, currency_id) and l_id != level_id
                     for row in other_rows
                 ]
-                lines += [
-                    self._prepare_notice_line_values(row, dunned=False)
-                    for row in lower + statements.get((partner_id, currency_id), [])
-                ]
+                lines += [(row, False) for row in statements.get((partner_id, currency_id), [])]
+            notice_lines.append(lines)
             notice_vals.append(
                 {
+                    "name": name,
                     "company_id": self.company_id.id,
                     "run_id": self.id,
                     "partner_id": partner_id,
                     "recipient_id": recipients[partner_id].id,
-                    "user_id": partner.with_company(self.company_id).dunning_responsible_id.id,
+                    "user_id": partners.browse(partner_id).dunning_responsible_id.id,
                     "currency_id": currency_id,
                     "level_id": level_id,
                     "date": self.date,
                     "payment_deadline": fields.Date.add(self.date, days=level.payment_deadline_days)
                     if level.payment_deadline_days
                     else False,
-                    "line_ids": [fields.Command.create(vals) for vals in lines],
+                    "amount_residual": sum(row["amount_residual"] for row, _dunned in lines),
+                    "amount_dunned": sum(row["amount_residual"] for row in group_rows),
+                    "invoice_count": len(lines),
                 }
             )
         # The run is the record of creation: no "created" message nor follower per notice.
@@ -393,22 +405,86 @@ class AccountDunningRun(models.Model):
             .with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
             .create(notice_vals)
         )
+        self._insert_notice_lines(notices, notice_lines)
         self.notice_count += len(notices)
         return notices
 
-    @api.model
-    def _prepare_notice_line_values(self, row, dunned):
-        return {
-            "move_id": row["move_id"],
-            "dunned": dunned,
-            "level_id": row["level_id"] if dunned else False,
-            "previous_level_id": row.get("previous_level_id") if dunned else False,
-            "amount_total": row["amount_total"],
-            "amount_residual": row["amount_residual"],
-            "invoice_date": row["invoice_date"],
-            "invoice_date_due": row["invoice_date_due"],
-            "days_overdue": max(row["days_late"], 0),
-        }
+    def _get_notice_names(self, count):
+        """`count` references from the notice sequence, looked up once."""
+        # sudo: drawing numbers from the sequence is not a right of its own.
+        sequence = (
+            self.env["ir.sequence"]
+            .sudo()
+            .search(
+                [
+                    ("code", "=", "account.dunning.notice"),
+                    ("company_id", "in", (self.company_id.id, False)),
+                ],
+                order="company_id",
+                limit=1,
+            )
+        )
+        if not sequence:
+            return ["/"] * count
+        if not sequence.use_date_range:
+            return [sequence._next() for _index in range(count)]
+        date_range = self.env["ir.sequence.date_range"].sudo().search(
+            [
+                ("sequence_id", "=", sequence.id),
+                ("date_from", "<=", self.date),
+                ("date_to", ">=", self.date),
+            ],
+            limit=1,
+        ) or sequence._create_date_range_seq(self.date)
+        date_range = date_range.with_context(ir_sequence_date_range=date_range.date_from)
+        return [date_range._next() for _index in range(count)]
+
+    def _insert_notice_lines(self, notices, notice_lines):
+        """Insert the lines of the notices with one statement: thousands per batch."""
+        columns = defaultdict(list)
+        for notice, lines in zip(notices, notice_lines, strict=True):
+            for row, dunned in lines:
+                columns["notice_id"].append(notice.id)
+                columns["move_id"].append(row["move_id"])
+                columns["dunned"].append(dunned)
+                columns["level_id"].append(row["level_id"] if dunned else None)
+                columns["previous_level_id"].append(
+                    (row.get("previous_level_id") or None) if dunned else None
+                )
+                columns["amount_total"].append(row["amount_total"])
+                columns["amount_residual"].append(row["amount_residual"])
+                columns["invoice_date"].append(row["invoice_date"])
+                columns["invoice_date_due"].append(row["invoice_date_due"])
+                columns["days_overdue"].append(max(row["days_late"], 0))
+                columns["currency_id"].append(notice.currency_id.id)
+        if not columns:
+            return
+        Line = self.env["account.dunning.notice.line"]
+        Line.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO account_dunning_notice_line (
+                    notice_id, move_id, dunned, level_id, previous_level_id, amount_total,
+                    amount_residual, invoice_date, invoice_date_due, days_overdue, currency_id,
+                    company_id, date, create_uid, create_date, write_uid, write_date)
+                SELECT line.*, %(company)s, %(date)s, %(uid)s, NOW() AT TIME ZONE 'UTC',
+                       %(uid)s, NOW() AT TIME ZONE 'UTC'
+                  FROM UNNEST(
+                    %(notice_id)s::int[], %(move_id)s::int[], %(dunned)s::bool[],
+                    %(level_id)s::int[], %(previous_level_id)s::int[],
+                    %(amount_total)s::numeric[], %(amount_residual)s::numeric[],
+                    %(invoice_date)s::date[], %(invoice_date_due)s::date[],
+                    %(days_overdue)s::int[], %(currency_id)s::int[]) AS line
+                """,
+                company=self.company_id.id,
+                date=self.date,
+                uid=self.env.uid,
+                **columns,
+            )
+        )
+        Line.invalidate_model()
+        notices.invalidate_recordset(["line_ids"])
 
     @api.model
     def _get_dunning_recipients(self, partners):
