@@ -364,6 +364,7 @@ class AccountDunningRun(models.Model):
             self.env["res.partner"].with_company(self.company_id).browse({key[0] for key in groups})
         )
         recipients = self._get_dunning_recipients(partners)
+        collectors = {partner.id: partner.dunning_responsible_id.id for partner in partners}
         names = self._get_notice_names(len(groups))
         notice_vals, notice_lines = [], []
         for name, ((partner_id, currency_id, level_id), group_rows) in zip(
@@ -387,7 +388,7 @@ class AccountDunningRun(models.Model):
                     "run_id": self.id,
                     "partner_id": partner_id,
                     "recipient_id": recipients[partner_id].id,
-                    "user_id": partners.browse(partner_id).dunning_responsible_id.id,
+                    "user_id": collectors[partner_id],
                     "currency_id": currency_id,
                     "level_id": level_id,
                     "date": self.date,
