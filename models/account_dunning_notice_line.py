@@ -13,12 +13,12 @@ class AccountDunningNoticeLine(models.Model):
         comodel_name="account.move", string="Invoice", required=True, index=True
     )
     # Copied from the notice when the run inserts the lines.
-    company_id = fields.Many2one(comodel_name="res.company", index=True)
+    company_id = fields.Many2one(comodel_name="res.company")
     currency_id = fields.Many2one(comodel_name="res.currency")
     date = fields.Date()
     partner_id = fields.Many2one(related="notice_id.partner_id")
     notice_state = fields.Selection(related="notice_id.state", string="Notice Status")
-    level_id = fields.Many2one(comodel_name="account.dunning.level", index=True)
+    level_id = fields.Many2one(comodel_name="account.dunning.level")
     previous_level_id = fields.Many2one(comodel_name="account.dunning.level")
     dunned = fields.Boolean(
         help="The invoice reached the notice's level with this notice; other lines only list "

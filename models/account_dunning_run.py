@@ -314,37 +314,54 @@ class AccountDunningRun(models.Model):
             self._log_partner_error(partner_id, error)
 
     def _process_partners(self, partner_ids, by_partner, statements):
-        """Create and send the notices of these customers: one per customer,
-        currency and level, after locking their invoices."""
+        """Move these customers' invoices up and create and send their notices: one
+        per customer, currency and level."""
         rows = [row for partner_id in partner_ids for row in by_partner[partner_id]]
-        locked = self._lock_invoices([row["move_id"] for row in rows])
-        skipped = [row for row in rows if row["move_id"] not in locked]
+        moved = self._apply_levels(rows)
+        skipped = [row for row in rows if row["move_id"] not in moved]
         self._log_skips([(row["partner_id"], row["move_id"], "locked") for row in skipped])
-        rows = [row for row in rows if row["move_id"] in locked]
+        rows = [row for row in rows if row["move_id"] in moved]
         if not rows:
             return
         notices = self._create_notices(rows, statements)
-        self._apply_levels(rows)
         to_send = notices.filtered(lambda notice: notice.level_id.auto_execute)
         self.held_count += len(notices - to_send)
         self._action_send_notices(to_send, run=self)
 
-    def _lock_invoices(self, move_ids):
-        """Lock the invoices for this run; those another run holds are left to it.
+    def _apply_levels(self, rows):
+        """Lock the invoices and move them to their new level, in one statement.
 
-        NO KEY UPDATE, like the ORM's own updates: rows that only reference these
-        invoices (logs, notice lines) can still be inserted by another run.
+        Invoices another run holds are left to it (SKIP LOCKED); NO KEY UPDATE, like
+        the ORM's own updates, so that rows referencing these invoices (logs, notice
+        lines) can still be inserted by another run. Plain SQL: a full account.move
+        write (lock dates, sync of lines, tracking) would cost more than the whole
+        run, and nothing stored depends on these two fields. Returns the moved ids.
         """
-        if not move_ids:
+        if not rows:
             return set()
+        Move = self.env["account.move"]
+        Move.flush_model(["dunning_level_id", "last_dunning_date"])
         self.env.cr.execute(
             SQL(
-                "SELECT id FROM account_move WHERE id = ANY(%s) ORDER BY id"
-                " FOR NO KEY UPDATE SKIP LOCKED",
-                move_ids,
+                """
+                UPDATE account_move m
+                   SET dunning_level_id = target.level_id, last_dunning_date = %(date)s,
+                       write_uid = %(uid)s, write_date = NOW() AT TIME ZONE 'UTC'
+                  FROM UNNEST(%(move_ids)s::int[], %(level_ids)s::int[]) AS target(id, level_id)
+                 WHERE m.id = target.id
+                   AND m.id IN (SELECT id FROM account_move WHERE id = ANY(%(move_ids)s)
+                                ORDER BY id FOR NO KEY UPDATE SKIP LOCKED)
+             RETURNING m.id
+                """,
+                date=self.date,
+                uid=self.env.uid,
+                move_ids=[row["move_id"] for row in rows],
+                level_ids=[row["level_id"] for row in rows],
             )
         )
-        return {move_id for (move_id,) in self.env.cr.fetchall()}
+        moved = {move_id for (move_id,) in self.env.cr.fetchall()}
+        Move.invalidate_model(["dunning_level_id", "last_dunning_date", "write_uid", "write_date"])
+        return moved
 
     def _create_notices(self, rows, statements):
         """One notice per customer, currency and level; its lines in one INSERT."""
@@ -438,7 +455,20 @@ class AccountDunningRun(models.Model):
             limit=1,
         ) or sequence._create_date_range_seq(self.date)
         date_range = date_range.with_context(ir_sequence_date_range=date_range.date_from)
-        return [date_range._next() for _index in range(count)]
+        if sequence.implementation != "standard":
+            return [date_range._next() for _index in range(count)]
+        # A standard sequence is a PostgreSQL sequence named as ir.sequence names it:
+        # draw the whole block in one query.
+        self.env.cr.execute(
+            SQL(
+                "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+                f"ir_sequence_{sequence.id:03d}_{date_range.id:03d}",
+                count,
+            )
+        )
+        return [
+            date_range.sequence_id.get_next_char(number) for (number,) in self.env.cr.fetchall()
+        ]
 
     def _insert_notice_lines(self, notices, notice_lines):
         """Insert the lines of the notices with one statement: thousands per batch."""
@@ -497,36 +527,6 @@ class AccountDunningRun(models.Model):
         recipients = {partner.id: partner for partner in partners}
         recipients.update({contact.parent_id.id: contact for contact in contacts})
         return recipients
-
-    def _apply_levels(self, rows):
-        """Move the invoices to their new level.
-
-        One UPDATE per level: a full account.move write (lock dates, sync of lines,
-        tracking) would cost more than the rest of the run, and touches nothing
-        here. The run itself is authorised (managers, the cron), and nothing stored
-        depends on these two fields.
-        """
-        by_level = defaultdict(list)
-        for row in rows:
-            by_level[row["level_id"]].append(row["move_id"])
-        Move = self.env["account.move"]
-        Move.flush_model(["dunning_level_id", "last_dunning_date"])
-        for level_id, move_ids in by_level.items():
-            self.env.cr.execute(
-                SQL(
-                    """
-                    UPDATE account_move
-                       SET dunning_level_id = %(level)s, last_dunning_date = %(date)s,
-                           write_uid = %(uid)s, write_date = NOW() AT TIME ZONE 'UTC'
-                     WHERE id = ANY(%(ids)s)
-                    """,
-                    level=level_id,
-                    date=self.date,
-                    uid=self.env.uid,
-                    ids=move_ids,
-                )
-            )
-        Move.invalidate_model(["dunning_level_id", "last_dunning_date", "write_uid", "write_date"])
 
     @api.model
     def _apply_escalations(self, notices):
