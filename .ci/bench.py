@@ -93,7 +93,7 @@ def reset_state():
     with env.registry.cursor() as cr:
         cr._cnx.autocommit = True  # VACUUM cannot run inside a transaction
         for table in ("account_move", "account_move_line", "account_dunning_notice_line"):
-            cr.execute(f"VACUUM ANALYZE {table}")  # noqa: S608 - fixed table names
+            cr.execute(f"VACUUM ANALYZE {table}")  # fixed table names
 
 
 def run_ours():
