@@ -1,0 +1,103 @@
+import json
+
+from odoo import Command, fields
+from odoo.tests import HttpCase, tagged
+
+# Waits for a selector, clicks what it is told to, and signals success; any error in
+# the page (a broken view, a traceback) fails the test.
+SCRIPT = """
+(async () => {
+    const waitFor = async (selector) => {
+        for (let i = 0; i < 200; i++) {
+            const el = document.querySelector(selector);
+            if (el) { return el; }
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        throw new Error("not found: " + selector);
+    };
+    for (const [action, selector] of %(steps)s) {
+        const el = await waitFor(selector);
+        if (action === "click") { el.click(); }
+    }
+    console.log("test successful");
+})();
+"""
+
+
+@tagged("post_install", "-at_install")
+class TestDunningUi(HttpCase):
+    """The collectors' screens open in a real browser, without errors."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.ref("base.main_company")
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Browser Customer", "is_company": True, "email": "ui@example.com"}
+        )
+        due = fields.Date.subtract(fields.Date.today(), days=10)
+        cls.invoice = cls.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "company_id": cls.company.id,
+                "partner_id": cls.customer.id,
+                "invoice_date": due,
+                "invoice_date_due": due,
+                "invoice_line_ids": [
+                    Command.create({"name": "Work", "quantity": 1, "price_unit": 321.0})
+                ],
+            }
+        )
+        cls.invoice.action_post()
+        cls.dunning_run = (
+            cls.env["account.dunning.run"]
+            .with_company(cls.company)
+            .create({"company_id": cls.company.id})
+            ._run_dunning()
+        )
+        cls.notice = cls.dunning_run.notice_ids.filtered(lambda n: n.partner_id == cls.customer)
+
+    def _check(self, url, steps):
+        code = SCRIPT % {"steps": json.dumps(steps)}
+        self.browser_js(url, code, login="admin", timeout=90)
+
+    def test_customer_collections_tab(self):
+        self._check(
+            f"/odoo/res.partner/{self.customer.id}",
+            [
+                ("click", ".o_notebook a[name='dunning']"),
+                ("wait", "div[name='dunning_overdue_amount']"),
+                ("wait", "button[name='action_view_dunning_notices']"),
+            ],
+        )
+
+    def test_invoice_collections_and_history(self):
+        self._check(
+            f"/odoo/action-account.action_move_out_invoice_type/{self.invoice.id}",
+            [
+                ("click", ".o_notebook a[name='other_info']"),
+                ("wait", "div[name='dunning_level_id']"),
+                ("click", ".o_notebook a[name='dunning_history']"),
+                ("wait", "div[name='dunning_notice_line_ids'] .o_data_row"),
+            ],
+        )
+
+    def test_notice_and_run(self):
+        self.assertTrue(self.notice)
+        self._check(
+            f"/odoo/action-account_dunning.action_account_dunning_notice/{self.notice.id}",
+            [("wait", "div[name='line_ids'] .o_data_row"), ("wait", ".o-mail-Chatter")],
+        )
+        self._check(
+            f"/odoo/action-account_dunning.action_account_dunning_run/{self.dunning_run.id}",
+            [("wait", ".o_form_view button[name='action_view_notices']")],
+        )
+
+    def test_run_wizard_preview(self):
+        self._check(
+            "/odoo/action-account_dunning.action_account_dunning_run_wizard",
+            [
+                ("click", ".modal button[name='action_preview']"),
+                ("wait", ".modal div[name='examined_count']"),
+            ],
+        )
