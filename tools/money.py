@@ -1,0 +1,113 @@
+"""Pure money math of late payment: interest over rate periods, fees, statutory
+compensation. No database, no Odoo: amounts are Decimals, rounded only at the end.
+"""
+
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
+
+# Points added to the reference rate of each statutory preset.
+STATUTORY_MARGINS = {
+    "eu": Decimal(8),  # ECB main refinancing rate + 8 (Directive 2011/7/EU)
+    "de_b2b": Decimal(9),  # Basiszinssatz + 9 (BGB § 288(2))
+    "de_b2c": Decimal(5),  # Basiszinssatz + 5 (BGB § 288(1))
+    "fr": Decimal(10),  # ECB rate + 10 (Code de commerce L441-10)
+    "uk": Decimal(8),  # Bank of England base rate + 8 (Late Payment Act 1998)
+}
+
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+
+
+def reference_date(day, preset):
+    """The date whose reference rate applies on `day` for a statutory preset.
+
+    The rate in force on 1 January / 1 July applies for the next six months;
+    in the UK, the rate of 31 December / 30 June.
+    """
+    if preset == "uk":
+        return date(day.year - 1, 12, 31) if day.month <= 6 else date(day.year, 6, 30)
+    return date(day.year, 1, 1) if day.month <= 6 else date(day.year, 7, 1)
+
+
+def half_year_starts(first, last):
+    """The 1 January / 1 July dates from the half-year of `first` to that of `last`."""
+    start = date(first.year, 1 if first.month <= 6 else 7, 1)
+    starts = []
+    while start <= last:
+        starts.append(start)
+        start = date(start.year, 7, 1) if start.month == 1 else date(start.year + 1, 1, 1)
+    return starts
+
+
+def step_value(steps, day):
+    """Value of a step function given as [(date_from, value)] sorted by date, or None."""
+    value = None
+    for date_from, step in steps:
+        if date_from > day:
+            break
+        value = step
+    return value
+
+
+def interest_periods(balances, rates, due_date, end_date):
+    """Split the days after `due_date` up to `end_date` into periods of constant base
+    and rate: [(first_day, last_day, days, base, annual_rate_percent)].
+
+    `balances` and `rates` are step functions [(date_from, value)]. Interest runs
+    from the day after the due date; a payment lowers the base from its date on.
+    Raises ValueError for a day without a known rate.
+    """
+    first = due_date + timedelta(days=1)
+    if end_date < first:
+        return []
+    breaks = {first, end_date + timedelta(days=1)}
+    breaks.update(d for d, _value in balances if first < d <= end_date)
+    breaks.update(d for d, _value in rates if first < d <= end_date)
+    bounds = sorted(breaks)
+    periods = []
+    for start, stop in pairwise(bounds):
+        base = step_value(balances, start) or ZERO
+        rate = step_value(rates, start)
+        if rate is None:
+            raise ValueError(f"no interest rate known for {start.isoformat()}")
+        if base > 0:
+            periods.append((start, stop - timedelta(days=1), (stop - start).days, base, rate))
+    return periods
+
+
+def simple_interest(periods, day_count=365):
+    """Unrounded simple interest of periods from `interest_periods`."""
+    return sum(
+        (
+            Decimal(base) * Decimal(rate) / 100 * days / day_count
+            for *_d, days, base, rate in periods
+        ),
+        ZERO,
+    )
+
+
+def round_money(amount, quantum=CENT):
+    return Decimal(amount).quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+def fee_amount(base, fixed=ZERO, percent=ZERO, minimum=ZERO, maximum=ZERO):
+    """A fixed fee plus a percentage of `base`, the percentage held between
+    `minimum` and `maximum` (0: no maximum). Unrounded."""
+    variable = Decimal(base) * Decimal(percent) / 100
+    if percent:
+        variable = max(variable, Decimal(minimum))
+        if maximum:
+            variable = min(variable, Decimal(maximum))
+    return Decimal(fixed) + variable
+
+
+def uk_fixed_compensation(amount):
+    """Late Payment of Commercial Debts Act: £40 below £1,000, £70 below £10,000,
+    £100 from £10,000."""
+    amount = Decimal(amount)
+    if amount < 1000:
+        return Decimal(40)
+    if amount < 10000:
+        return Decimal(70)
+    return Decimal(100)
