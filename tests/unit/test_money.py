@@ -75,7 +75,8 @@ def test_uk_preset_uses_the_rates_of_31_december_and_30_june():
 
 def test_partly_paid_invoice_lowers_the_base_from_the_payment_date():
     # EUR 10,000 due 31 May 2024, EUR 4,000 paid on 16 June; interest to 30 June.
-    # 1-15 June: 10,000 x 12.50 % x 15/365 = 51.3699 ; 16-30 June: 6,000 x 12.50 % x 15/365 = 30.8219
+    # 1-15 June:  10,000 x 12.50 % x 15/365 = 51.3699
+    # 16-30 June:  6,000 x 12.50 % x 15/365 = 30.8219
     balances = [(date(2024, 6, 1), D(10000)), (date(2024, 6, 16), D(6000))]
     total = statutory_interest("eu", 10000, DUE, date(2024, 6, 30), balances)
     assert total == D("82.19")
