@@ -1,6 +1,7 @@
 from . import account_dunning_mixin
 from . import account_dunning_policy
 from . import account_dunning_level
+from . import account_dunning_reference_rate
 from . import account_dunning_run
 from . import account_dunning_run_log
 from . import account_dunning_notice
