@@ -84,6 +84,17 @@ class AccountDunningLevel(models.Model):
         help="Final payment deadline stated in the letter, in days from the notice date.",
     )
     escalation = fields.Selection(selection=ESCALATIONS, default="none", required=True)
+    # Fees charged when an invoice reaches this level (issue: late fees).
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    fee_fixed = fields.Monetary(string="Fixed Fee")
+    fee_percent = fields.Float(string="Fee (% of overdue)", digits=(6, 3))
+    fee_min = fields.Monetary(string="Minimum Fee")
+    fee_max = fields.Monetary(string="Maximum Fee", help="0: no maximum.")
+    fee_tax_id = fields.Many2one(
+        comodel_name="account.tax",
+        check_company=True,
+        domain=[("type_tax_use", "=", "sale")],
+    )
     auto_execute = fields.Boolean(
         string="Send Automatically",
         default=True,
@@ -101,6 +112,30 @@ class AccountDunningLevel(models.Model):
         if self.env.context.get("dunning_defer_level_order_check"):
             return
         self.policy_id._check_level_order()
+
+    @api.constrains("fee_fixed", "fee_percent", "fee_min", "fee_max")
+    def _check_fees(self):
+        for level in self:
+            if min(level.fee_fixed, level.fee_percent, level.fee_min, level.fee_max) < 0:
+                raise ValidationError(
+                    _("Dunning level “%(level)s”: fees cannot be negative.", level=level.name)
+                )
+            if level.fee_percent > 100:
+                raise ValidationError(
+                    _(
+                        "Dunning level “%(level)s”: a fee of %(percent)s %% of the overdue "
+                        "amount is more than the amount itself.",
+                        level=level.name,
+                        percent=level.fee_percent,
+                    )
+                )
+            if level.fee_max and level.fee_min > level.fee_max:
+                raise ValidationError(
+                    _(
+                        "Dunning level “%(level)s”: the minimum fee is above the maximum fee.",
+                        level=level.name,
+                    )
+                )
 
     @api.constrains("min_interval", "payment_deadline_days")
     def _check_day_counts(self):

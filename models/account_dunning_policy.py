@@ -45,6 +45,46 @@ class AccountDunningPolicy(models.Model):
         default=3,
         help="Days after a promised payment date before dunning resumes.",
     )
+    # Interest and charges (issue: late fees and statutory interest).
+    interest_method = fields.Selection(
+        selection=[
+            ("none", "No interest"),
+            ("fixed", "Fixed annual rate"),
+            ("eu", "EU: reference rate + 8 points"),
+            ("de_b2b", "Germany, business: base rate + 9 points"),
+            ("de_b2c", "Germany, consumer: base rate + 5 points"),
+            ("fr", "France: ECB rate + 10 points"),
+            ("uk", "UK: Bank of England base rate + 8 %"),
+        ],
+        default="none",
+        required=True,
+    )
+    interest_rate = fields.Float(string="Annual Rate (%)", digits=(6, 3))
+    interest_day_count = fields.Selection(
+        selection=[("365", "Actual/365"), ("360", "Actual/360")],
+        string="Day Count",
+        default="365",
+        required=True,
+    )
+    interest_on_charges = fields.Boolean(
+        string="Interest on Charges",
+        help="Charge invoices earn interest too. Off by default.",
+    )
+    charge_product_id = fields.Many2one(
+        comodel_name="product.product",
+        check_company=True,
+        help="Product of the lines of charge invoices (fees, interest, compensation).",
+    )
+    charge_account_id = fields.Many2one(
+        comodel_name="account.account",
+        check_company=True,
+        domain=[("account_type", "in", ("income", "income_other"))],
+    )
+    charge_journal_id = fields.Many2one(
+        comodel_name="account.journal",
+        check_company=True,
+        domain=[("type", "=", "sale")],
+    )
     note = fields.Html(string="Internal Notes")
 
     # ------------------------------------------------------------
@@ -63,6 +103,27 @@ class AccountDunningPolicy(models.Model):
     @api.constrains("level_ids")
     def _check_level_ids(self):
         self._check_level_order()
+
+    @api.constrains("interest_method", "interest_rate")
+    def _check_interest(self):
+        for policy in self:
+            if policy.interest_rate < 0 or policy.interest_rate > 100:
+                raise ValidationError(
+                    _(
+                        "Dunning policy “%(policy)s”: an annual rate of %(rate)s %% is not "
+                        "possible.",
+                        policy=policy.display_name,
+                        rate=policy.interest_rate,
+                    )
+                )
+            if policy.interest_method == "fixed" and not policy.interest_rate:
+                raise ValidationError(
+                    _(
+                        "Dunning policy “%(policy)s”: a fixed interest method needs its "
+                        "annual rate.",
+                        policy=policy.display_name,
+                    )
+                )
 
     @api.constrains("min_residual", "promise_grace_days")
     def _check_min_residual(self):

@@ -143,6 +143,37 @@ class TestDunningConfig(DunningTestCommon):
         with self.assertRaisesRegex(ValidationError, "minimum residual"):
             self.policy.min_residual = -5
 
+    def test_fees_must_be_coherent(self):
+        with (
+            self.assertRaisesRegex(ValidationError, r"Second notice.*negative"),
+            self.env.cr.savepoint(),
+        ):
+            self.level_second.fee_fixed = -5
+        with (
+            self.assertRaisesRegex(ValidationError, r"Second notice.*more than the amount"),
+            self.env.cr.savepoint(),
+        ):
+            self.level_second.fee_percent = 120
+        with (
+            self.assertRaisesRegex(ValidationError, r"Second notice.*minimum fee is above"),
+            self.env.cr.savepoint(),
+        ):
+            self.level_second.write({"fee_percent": 2, "fee_min": 50, "fee_max": 20})
+        self.level_second.write({"fee_fixed": 5, "fee_percent": 2, "fee_min": 20, "fee_max": 150})
+        self.assertEqual(self.level_second.fee_max, 150)
+
+    def test_fixed_interest_needs_its_rate(self):
+        with (
+            self.assertRaisesRegex(ValidationError, "fixed interest method needs"),
+            self.env.cr.savepoint(),
+        ):
+            self.policy.interest_method = "fixed"
+        with self.assertRaisesRegex(ValidationError, "not possible"), self.env.cr.savepoint():
+            self.policy.write({"interest_method": "fixed", "interest_rate": 150})
+        self.policy.write({"interest_method": "fixed", "interest_rate": 9.5})
+        self.policy.interest_method = "eu"  # statutory presets need no rate of their own
+        self.assertEqual(self.policy.interest_day_count, "365")
+
     # ------------------------------------------------------------
     # Forms and settings
     # ------------------------------------------------------------
