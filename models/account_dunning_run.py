@@ -110,15 +110,17 @@ class AccountDunningRun(models.Model):
     @api.model
     def _cron_run_dunning(self):
         """Daily: one run per company that has a dunning policy."""
+        # A run still "running" from an earlier day was cut off (a crash, a restart):
+        # say so. Its committed batches stand; this run completes the rest.
+        self.search(
+            [("state", "=", "running"), ("date", "<", fields.Date.context_today(self))]
+        ).state = "failed"
         companies = self.env["res.company"].search([("dunning_policy_id", "!=", False)])
-        for index, company in enumerate(companies):
+        for company in companies:
             run = self.with_company(company).create(
                 {"company_id": company.id, "trigger": "scheduled"}
             )
             run._run_dunning()
-            self.env["ir.cron"]._notify_progress(
-                done=index + 1, remaining=len(companies) - index - 1
-            )
 
     def _run_dunning(self):
         """Execute the run: plan every invoice of the company, then act per customer."""

@@ -333,19 +333,31 @@ class TestDunningRun(DunningTestCommon):
         Run = type(self.env["account.dunning.run"])
         commits = []
 
-        def crash_on_third_commit(run):
+        def commit_then_crash(run):
+            # Stands in for the commit at each batch boundary (tests cannot commit):
+            # a savepoint marks what is kept. On the second boundary the worker dies,
+            # losing its uncommitted batch, as a real crash would.
             commits.append(run)
-            if len(commits) == 3:
+            if len(commits) == 2:
+                run.env.cr.execute("ROLLBACK TO SAVEPOINT dunning_test_commit")
+                run.env.invalidate_all()
                 raise RuntimeError("worker killed")
+            run.env.flush_all()
+            run.env.cr.execute("SAVEPOINT dunning_test_commit")
 
+        # Odoo's assertRaises would roll the whole run back: keep what was "committed".
         with (
             patch.object(Run, "_dunning_batch_size", 2),
-            patch.object(Run, "_commit_batch", crash_on_third_commit),
-            self.assertRaises(RuntimeError),
+            patch.object(Run, "_commit_batch", commit_then_crash),
         ):
-            self._run_dunning(day(7))
-        done = invoices.filtered("dunning_level_id") | self.invoice.filtered("dunning_level_id")
-        self.assertLess(len(done), 6, "the run stopped before the end")
+            try:
+                self._run_dunning(day(7))
+            except RuntimeError:
+                pass
+            else:
+                self.fail("the run should have crashed")
+        done = (invoices | self.invoice).filtered("dunning_level_id")
+        self.assertEqual(len(done), 2, "the first batch of two customers was committed")
         self._run_dunning(day(7))
         self.assertEqual(
             set((invoices | self.invoice).mapped("dunning_level_id")), {self.level_friendly}
@@ -354,6 +366,12 @@ class TestDunningRun(DunningTestCommon):
             [("move_id", "in", (invoices | self.invoice).ids), ("dunned", "=", True)]
         )
         self.assertEqual(len(lines), 6, "each invoice dunned exactly once")
+        # The next scheduled run says that the crashed one did not finish.
+        crashed = self.env["account.dunning.run"].search([("state", "=", "running")])
+        self.assertEqual(len(crashed), 1)
+        with freeze_time(day(8)):
+            self.env.ref("account_dunning.ir_cron_dunning_run").sudo().method_direct_trigger()
+        self.assertEqual(crashed.state, "failed")
 
     def test_two_concurrent_runs_neither_duplicate_nor_block(self):
         """Two workers on two database cursors run the same company on the same day."""
