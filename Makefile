@@ -6,7 +6,7 @@ HTTP_PORT ?= 8069
 
 export ODOO_BIN PYTHON
 
-.PHONY: help tools lint test demo serve bench
+.PHONY: help tools lint test demo serve bench pot
 
 help:
 	@echo "make test   - run every test on a fresh database (needs Odoo 18 and PostgreSQL)"
@@ -15,6 +15,7 @@ help:
 	@echo "make lint   - ruff and pylint-odoo's mandatory checks"
 	@echo "make tools  - install the lint and unit-test tools from PyPI into .venv"
 	@echo "make bench  - time a dunning run against OCA credit control (BENCH_N=20000)"
+	@echo "make pot    - regenerate i18n/account_dunning.pot from the demo database"
 
 tools:
 	@test -x .venv/bin/python || python3 -m venv .venv
@@ -34,6 +35,13 @@ bench:
 
 demo:
 	@.ci/odoo-demo "$(DEMO_DB)"
+
+pot:
+	@.ci/odoo-env-check
+	$(ODOO_BIN) -d "$(DEMO_DB)" --addons-path="$$(.ci/odoo-addons-path)" -u account_dunning \
+		--stop-after-init --no-http
+	$(ODOO_BIN) -d "$(DEMO_DB)" --addons-path="$$(.ci/odoo-addons-path)" --modules=account_dunning \
+		--i18n-export="$(CURDIR)/i18n/account_dunning.pot" --stop-after-init --no-http
 
 serve:
 	@.ci/odoo-env-check
