@@ -81,6 +81,12 @@ class AccountDunningNotice(models.Model):
         help="Open amount of the invoices that reached this level with this notice.",
     )
     invoice_count = fields.Integer(readonly=True)
+    charge_ids = fields.One2many(
+        comodel_name="account.dunning.charge", inverse_name="notice_id", readonly=True
+    )
+    charge_move_id = fields.Many2one(
+        comodel_name="account.move", string="Charge Invoice", readonly=True, copy=False
+    )
 
     # ------------------------------------------------------------
     # CRUD METHODS
@@ -206,6 +212,9 @@ class AccountDunningNotice(models.Model):
         return False
 
     def _action_cancel(self):
+        if self.charge_move_id:
+            raise UserError(_("The charges of this notice are invoiced: waive them first."))
+        self.charge_ids.unlink()
         lines = self.line_ids.filtered("dunned")
         for line in lines:
             move = line.move_id

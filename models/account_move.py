@@ -46,6 +46,14 @@ class AccountMove(models.Model):
         inverse_name="move_id",
         string="Dunning History",
     )
+    dunning_charge_notice_id = fields.Many2one(
+        comodel_name="account.dunning.notice",
+        string="Charges of Notice",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="This invoice charges the fees and interest of that dunning notice.",
+    )
     dunning_days_overdue = fields.Integer(
         string="Days Overdue",
         compute="_compute_dunning_days_overdue",

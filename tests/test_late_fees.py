@@ -1,0 +1,115 @@
+from datetime import date, timedelta
+
+from psycopg2 import IntegrityError
+
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import DunningTestCommon
+
+DUE = date(2026, 1, 31)
+
+
+def day(offset):
+    return DUE + timedelta(days=offset)
+
+
+@tagged("post_install", "-at_install")
+class TestLateFees(DunningTestCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.invoice = cls._create_dunning_invoice(cls.customer, 1200.0, DUE)
+
+    def _charges(self, kind):
+        return self.env["account.dunning.charge"].search(
+            [("kind", "=", kind), ("notice_id.partner_id", "=", self.customer.id)],
+            order="period_from, id",
+        )
+
+    def test_fee_with_minimum_is_invoiced_once(self):
+        self.level_friendly.write({"fee_fixed": 5, "fee_percent": 2, "fee_min": 30, "fee_max": 100})
+        run = self._run_dunning(day(7))
+        notice = run.notice_ids
+        # 5.00 fixed + max(2 % x 1,200.00 = 24.00, minimum 30.00) = 35.00
+        self.assertEqual(notice.charge_ids.mapped("amount"), [35.0])
+        charge_invoice = notice.charge_move_id
+        self.assertEqual(charge_invoice.state, "posted")
+        self.assertEqual(charge_invoice.amount_total, 35.0)
+        self.assertEqual(charge_invoice.partner_id, self.customer)
+        self.assertEqual(charge_invoice.dunning_charge_notice_id, notice)
+        self.assertEqual(charge_invoice.invoice_origin, notice.name)
+        self._run_dunning(day(7))
+        self._run_dunning(day(14))  # the phone call level charges nothing
+        self.assertEqual(len(self._charges("fee")), 1)
+
+    def test_fixed_interest_per_period_with_a_partial_payment(self):
+        self.policy.write({"interest_method": "fixed", "interest_rate": 10})
+        self._run_dunning(day(7))
+        # 1 to 7 February: 1,200.00 x 10 % x 7/365 = 2.3014
+        self._pay(self.invoice, 200.0, day(10))
+        self._run_dunning(day(14))
+        # 8-9 February: 1,200.00 x 10 % x 2/365 = 0.6575; 10-14 February: 1,000.00 x 10 % x
+        # 5/365 = 1.3699; together 2.0274, rounded once.
+        interest = self._charges("interest")
+        self.assertEqual(interest.mapped("amount"), [2.30, 2.03])
+        self.assertEqual(interest.mapped("period_from"), [day(1), day(8)])
+        self.assertEqual(interest.mapped("period_to"), [day(7), day(14)])
+        self.assertEqual(interest.mapped("days"), [7, 7])
+        self.assertEqual(interest[1].base, 1200.0)
+        self.assertEqual(interest[1].rate, 10.0)
+
+    def test_eu_preset_across_the_july_rate_change_and_compensation(self):
+        self.policy.write({"interest_method": "eu", "jump_to_highest_level": True})
+        late = self._create_dunning_invoice(self.customer, 10000.0, date(2024, 5, 31))
+        run = self._run_dunning(date(2024, 7, 30))
+        notice = run.notice_ids.filtered(lambda n: late in n.line_ids.move_id)
+        interest = notice.charge_ids.filtered(lambda c: c.kind == "interest" and c.move_id == late)
+        # June: 10,000 x (4.50 + 8) % x 30/365 = 102.7397; July: 10,000 x (4.25 + 8) % x 30/365
+        # = 100.6849; together 203.4246.
+        self.assertEqual(interest.amount, 203.42)
+        self.assertEqual(
+            (interest.period_from, interest.period_to), (date(2024, 6, 1), date(2024, 7, 30))
+        )
+        compensation = notice.charge_ids.filtered(lambda c: c.kind == "compensation")
+        eur = self.env.ref("base.EUR")
+        expected = eur._convert(40, notice.currency_id, self.company, notice.date)
+        self.assertAlmostEqual(compensation.amount, notice.currency_id.round(expected))
+        self._run_dunning(date(2024, 8, 30))
+        self.assertEqual(
+            len(self._charges("compensation").filtered(lambda c: c.move_id == late)),
+            1,
+            "the flat compensation is due once per invoice, ever",
+        )
+
+    def test_unknown_reference_rate_is_reported_not_guessed(self):
+        self.policy.interest_method = "eu"
+        with mute_logger("odoo.addons.account_dunning.models.account_dunning_run"):
+            run = self._run_dunning(day(7))
+        self.assertEqual(run.error_count, 1)
+        self.assertIn("2026-01-01", run.log_ids.filtered(lambda log: log.kind == "error").message)
+        self.assertFalse(self.invoice.dunning_level_id, "nothing sent without its interest")
+        self.env["account.dunning.reference.rate"].create(
+            {"rate_type": "ecb", "date_from": "2026-01-01", "rate": 2.15}
+        )
+        run = self._run_dunning(day(7))
+        self.assertEqual(run.error_count, 0)
+        # 1,200.00 x 10.15 % x 7/365 = 2.3359
+        self.assertEqual(self._charges("interest").amount, 2.34)
+
+    def test_charge_invoices_earn_no_interest(self):
+        self.policy.write({"interest_method": "fixed", "interest_rate": 10})
+        self.level_friendly.fee_fixed = 15
+        self._run_dunning(day(7))
+        charge_invoice = self._charges("fee").charge_move_id
+        charge_invoice.invoice_date_due = day(0)
+        self._run_dunning(day(40))
+        charged = self._charges("interest").move_id
+        self.assertIn(self.invoice, charged)
+        self.assertNotIn(charge_invoice, charged)
+
+    def test_database_refuses_a_second_charge_for_a_period(self):
+        self.policy.write({"interest_method": "fixed", "interest_rate": 10})
+        interest = self._run_dunning(day(7)).notice_ids.charge_ids
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            interest.copy()
