@@ -18,6 +18,7 @@
         "data/account_dunning_reference_rate_data.xml",
         "views/account_dunning_policy_views.xml",
         "views/account_dunning_level_views.xml",
+        "wizards/account_dunning_waive_charges_views.xml",
         "views/account_dunning_notice_views.xml",
         "views/account_dunning_run_views.xml",
         "views/account_dunning_reference_rate_views.xml",

@@ -87,6 +87,11 @@ class AccountDunningNotice(models.Model):
     charge_move_id = fields.Many2one(
         comodel_name="account.move", string="Charge Invoice", readonly=True, copy=False
     )
+    charges_waived = fields.Boolean(readonly=True, tracking=True)
+    charge_waiver_reason = fields.Text(readonly=True)
+    charge_refund_id = fields.Many2one(
+        comodel_name="account.move", string="Waiver Credit Note", readonly=True, copy=False
+    )
 
     # ------------------------------------------------------------
     # CRUD METHODS
@@ -212,9 +217,9 @@ class AccountDunningNotice(models.Model):
         return False
 
     def _action_cancel(self):
-        if self.charge_move_id:
+        if any(notice.charge_move_id and not notice.charges_waived for notice in self):
             raise UserError(_("The charges of this notice are invoiced: waive them first."))
-        self.charge_ids.unlink()
+        self.charge_ids.filtered(lambda charge: not charge.charge_move_id).unlink()
         lines = self.line_ids.filtered("dunned")
         for line in lines:
             move = line.move_id

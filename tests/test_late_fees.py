@@ -2,6 +2,7 @@ from datetime import date, timedelta
 
 from psycopg2 import IntegrityError
 
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -113,3 +114,32 @@ class TestLateFees(DunningTestCommon):
         interest = self._run_dunning(day(7)).notice_ids.charge_ids
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
             interest.copy()
+
+    def test_manager_waives_the_charges_with_a_credit_note(self):
+        self.level_friendly.fee_fixed = 25
+        notice = self._run_dunning(day(7)).notice_ids
+        charge_invoice = notice.charge_move_id
+        manager = self._create_user(
+            "fee_manager", "account_dunning.group_dunning_manager,account.group_account_invoice"
+        )
+        collector = self._create_user("fee_collector", "account_dunning.group_dunning_user")
+        Waive = self.env["account.dunning.waive.charges"]
+        with self.assertRaises(AccessError):
+            Waive.with_user(collector).create({"notice_id": notice.id, "reason": "Goodwill"})
+        with self.assertRaisesRegex(UserError, "reason"):
+            Waive.with_user(manager).create({"notice_id": notice.id, "reason": "  "}).action_waive()
+        Waive.with_user(manager).create(
+            {"notice_id": notice.id, "reason": "Goodwill: first delay in ten years"}
+        ).action_waive()
+        refund = notice.charge_refund_id
+        self.assertEqual(refund.move_type, "out_refund")
+        self.assertEqual(refund.state, "posted")
+        self.assertEqual(refund.amount_total, 25.0)
+        self.assertEqual(charge_invoice.payment_state, "reversed")
+        self.assertTrue(notice.charges_waived)
+        self.assertIn("Goodwill", notice.message_ids[:1].body)
+        self.assertIn(manager.name, notice.message_ids[:1].body)
+        with self.assertRaisesRegex(UserError, "no charges left"):
+            Waive.with_user(manager).create(
+                {"notice_id": notice.id, "reason": "Again"}
+            ).action_waive()

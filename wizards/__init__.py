@@ -1,1 +1,2 @@
 from . import account_dunning_run_wizard
+from . import account_dunning_waive_charges
