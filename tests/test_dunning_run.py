@@ -392,6 +392,10 @@ class TestDunningRun(DunningTestCommon):
                 by_partner = {}
                 for row in plan["dunnings"]:
                     by_partner.setdefault(row["partner_id"], []).append(row)
+                # Both workers charge interest: neither may charge what the other did.
+                main_company.with_env(env_a).dunning_policy_id.write(
+                    {"interest_method": "fixed", "interest_rate": 10}
+                )
                 # Worker A is in the middle of its batch: its invoices are locked.
                 run_a._process_partners(sorted(by_partner), by_partner, plan["statements"])
                 env_a.flush_all()
@@ -408,6 +412,8 @@ class TestDunningRun(DunningTestCommon):
                 )
                 self.assertEqual(run_a.notice_count, len(run_a.notice_ids))
                 self.assertTrue(run_a.notice_ids)
+                self.assertTrue(run_a.notice_ids.charge_ids, "A charged interest")
+                self.assertFalse(run_b.notice_ids.charge_ids, "B charged nothing twice")
             finally:
                 cr_a.rollback()
                 cr_b.rollback()

@@ -143,3 +143,33 @@ class TestLateFees(DunningTestCommon):
             Waive.with_user(manager).create(
                 {"notice_id": notice.id, "reason": "Again"}
             ).action_waive()
+
+    def test_fee_in_the_notice_currency(self):
+        eur = self.setup_other_currency("EUR")
+        in_eur = self._create_dunning_invoice(self.customer, 500.0, DUE, currency_id=eur.id)
+        self.level_friendly.fee_fixed = 10  # in the company's currency
+        run = self._run_dunning(day(7))
+        notice = run.notice_ids.filtered(lambda n: n.currency_id == eur)
+        self.assertEqual(notice.line_ids.move_id, in_eur)
+        expected = self.company.currency_id._convert(10, eur, self.company, day(7))
+        self.assertEqual(notice.charge_ids.amount, eur.round(expected))
+        self.assertEqual(notice.charge_move_id.currency_id, eur)
+
+    def test_compensation_for_business_customers_only(self):
+        self.policy.write({"interest_method": "fixed", "interest_rate": 10})
+        self._run_dunning(day(7))
+        self.assertFalse(self._charges("compensation"), "no statutory preset: no compensation")
+        self.policy.interest_method = "de_b2b"
+        self.env["account.dunning.reference.rate"].create(
+            {"rate_type": "de_base", "date_from": "2026-01-01", "rate": 1.27}
+        )
+        consumer = self.env["res.partner"].create({"name": "Ms Private", "is_company": False})
+        private = self._create_dunning_invoice(consumer, 300.0, DUE)
+        self._run_dunning(day(14))
+        compensated = self._charges("compensation").move_id
+        self.assertIn(self.invoice, compensated)
+        self.assertFalse(
+            self.env["account.dunning.charge"].search(
+                [("kind", "=", "compensation"), ("move_id", "=", private.id)]
+            )
+        )
