@@ -54,6 +54,12 @@ class AccountMove(models.Model):
         index="btree_not_null",
         help="This invoice charges the fees and interest of that dunning notice.",
     )
+    dunning_charged_invoice_ids = fields.Many2many(
+        comodel_name="account.move",
+        string="Charged Invoices",
+        compute="_compute_dunning_charged_invoice_ids",
+        help="The overdue invoices whose fees, interest and compensation this invoice charges.",
+    )
     dunning_days_overdue = fields.Integer(
         string="Days Overdue",
         compute="_compute_dunning_days_overdue",
@@ -62,6 +68,14 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------
     # COMPUTE METHODS
     # ------------------------------------------------------------
+
+    @api.depends("dunning_charge_notice_id")
+    def _compute_dunning_charged_invoice_ids(self):
+        for move in self:
+            notice = move.dunning_charge_notice_id
+            move.dunning_charged_invoice_ids = (
+                notice.charge_ids.move_id | notice.line_ids.filtered("dunned").move_id
+            )
 
     @api.depends("invoice_date_due", "payment_state", "state", "move_type")
     def _compute_dunning_days_overdue(self):

@@ -40,6 +40,7 @@ class TestLateFees(DunningTestCommon):
         self.assertEqual(charge_invoice.partner_id, self.customer)
         self.assertEqual(charge_invoice.dunning_charge_notice_id, notice)
         self.assertEqual(charge_invoice.invoice_origin, notice.name)
+        self.assertEqual(charge_invoice.dunning_charged_invoice_ids, self.invoice)
         self._run_dunning(day(7))
         self._run_dunning(day(14))  # the phone call level charges nothing
         self.assertEqual(len(self._charges("fee")), 1)
