@@ -642,9 +642,16 @@ class AccountDunningRun(models.Model):
 
     def _create_charges(self, notices):
         """Fees, interest and statutory compensation of new notices, computed once."""
+        Charge = self.env["account.dunning.charge"]
+        notices = notices.filtered(
+            lambda notice: notice.level_id.fee_fixed
+            or notice.level_id.fee_percent
+            or notice.level_id.policy_id.interest_method != "none"
+        )
+        if not notices:
+            return Charge
         dunned_lines = notices.line_ids.filtered("dunned")
         moves = dunned_lines.move_id
-        Charge = self.env["account.dunning.charge"]
         last_interest = dict(
             Charge._read_group(
                 [("kind", "=", "interest"), ("move_id", "in", moves.ids)],
