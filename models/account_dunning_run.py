@@ -644,9 +644,11 @@ class AccountDunningRun(models.Model):
         """Fees, interest and statutory compensation of new notices, computed once."""
         Charge = self.env["account.dunning.charge"]
         notices = notices.filtered(
-            lambda notice: notice.level_id.fee_fixed
-            or notice.level_id.fee_percent
-            or notice.level_id.policy_id.interest_method != "none"
+            lambda notice: (
+                notice.level_id.fee_fixed
+                or notice.level_id.fee_percent
+                or notice.level_id.policy_id.interest_method != "none"
+            )
         )
         if not notices:
             return Charge
