@@ -1,7 +1,16 @@
+from datetime import date, timedelta
+
 from odoo import Command, fields
 from odoo.tests.common import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+# The due date of the tests' invoices, and the day `offset` days after it.
+DUE = date(2026, 1, 31)
+
+
+def day(offset):
+    return DUE + timedelta(days=offset)
 
 
 class DunningTestCommon(AccountTestInvoicingCommon):

@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import date
 from unittest.mock import patch
 
 from freezegun import freeze_time
@@ -8,14 +8,7 @@ from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
-from .common import DunningTestCommon
-
-DUE = date(2026, 1, 31)
-
-
-def day(offset):
-    """The date `offset` days after DUE (negative: before)."""
-    return DUE + timedelta(days=offset)
+from .common import DUE, DunningTestCommon, day
 
 
 @tagged("post_install", "-at_install")

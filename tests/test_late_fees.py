@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import date
 
 from psycopg2 import IntegrityError
 
@@ -6,13 +6,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import DunningTestCommon
-
-DUE = date(2026, 1, 31)
-
-
-def day(offset):
-    return DUE + timedelta(days=offset)
+from .common import DUE, DunningTestCommon, day
 
 
 @tagged("post_install", "-at_install")
