@@ -57,23 +57,24 @@ class AccountDunningReferenceRate(models.Model):
                 )
 
     @api.model
-    def _get_statutory_rate_steps(self, preset, first_day, last_day):
+    def _get_known_rates(self):
+        """{(rate_type, date_from): rate} of every recorded reference rate, in one query."""
+        return {(rate.rate_type, rate.date_from): rate.rate for rate in self.search([])}
+
+    @api.model
+    def _get_statutory_rate_steps(self, preset, first_day, last_day, known_rates=None):
         """[(date_from, annual rate %)] of a statutory preset from `first_day` to
         `last_day`: the reference rate of each half-year plus the preset's margin.
+        `known_rates` (from `_get_known_rates`) spares a query per call in a loop.
 
         Raises a UserError naming the missing half-year instead of guessing.
         """
         rate_type = PRESET_RATE_TYPES[preset]
-        starts = half_year_starts(first_day, last_day)
-        wanted = {start: reference_date(start, preset) for start in starts}
-        known = {
-            rate.date_from: rate.rate
-            for rate in self.search(
-                [("rate_type", "=", rate_type), ("date_from", "in", list(set(wanted.values())))]
-            )
-        }
+        known_rates = self._get_known_rates() if known_rates is None else known_rates
+        known = {day: rate for (kind, day), rate in known_rates.items() if kind == rate_type}
         steps = []
-        for start, reference_day in wanted.items():
+        for start in half_year_starts(first_day, last_day):
+            reference_day = reference_date(start, preset)
             if reference_day not in known:
                 label = dict(self._fields["rate_type"]._description_selection(self.env))[rate_type]
                 raise UserError(

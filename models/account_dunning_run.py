@@ -664,6 +664,7 @@ class AccountDunningRun(models.Model):
         compensated = set(
             Charge.search([("kind", "=", "compensation"), ("move_id", "in", moves.ids)]).move_id.ids
         )
+        known_rates = self.env["account.dunning.reference.rate"]._get_known_rates()
         values = []
         for notice in notices:
             policy = notice.level_id.policy_id
@@ -674,7 +675,7 @@ class AccountDunningRun(models.Model):
                     not move.dunning_charge_notice_id or policy.interest_on_charges
                 ):
                     values += self._prepare_interest_charge_values(
-                        notice, move, last_interest.get(move)
+                        notice, move, last_interest.get(move), known_rates
                     )
                 if move.id not in compensated:
                     values += self._prepare_compensation_charge_values(notice, move)
@@ -710,7 +711,7 @@ class AccountDunningRun(models.Model):
     def _quantum(self, currency):
         return Decimal(1).scaleb(-currency.decimal_places)
 
-    def _prepare_interest_charge_values(self, notice, move, last_charged_until):
+    def _prepare_interest_charge_values(self, notice, move, last_charged_until, known_rates):
         policy = notice.level_id.policy_id
         start = last_charged_until or move.invoice_date_due
         if notice.date <= start:
@@ -720,7 +721,7 @@ class AccountDunningRun(models.Model):
             rates = [(date.min, Decimal(str(policy.interest_rate)))]
         else:
             rates = self.env["account.dunning.reference.rate"]._get_statutory_rate_steps(
-                policy.interest_method, first_day, notice.date
+                policy.interest_method, first_day, notice.date, known_rates
             )
         periods = interest_periods(self._get_open_balances(move), rates, start, notice.date)
         amount = round_money(
