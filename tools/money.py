@@ -111,3 +111,31 @@ def uk_fixed_compensation(amount):
     if amount < 10000:
         return Decimal(70)
     return Decimal(100)
+
+
+def deposit_amount(total, percent=ZERO, fixed=ZERO, quantum=CENT):
+    """The deposit an order of `total` requires: `fixed` when given, else `percent`
+    of the total, rounded to the currency's `quantum`, never above the total nor
+    below zero."""
+    total = Decimal(total)
+    if total <= 0:
+        return ZERO
+    if fixed:
+        amount = Decimal(fixed)
+    else:
+        amount = total * Decimal(percent) / 100
+    return min(max(round_money(amount, Decimal(quantum)), ZERO), total)
+
+
+def deposit_shortfall(required, received):
+    """What is still missing of a deposit: never negative."""
+    return max(Decimal(required) - Decimal(received), ZERO)
+
+
+def average_payment_delay(delays):
+    """Average lateness in days of a customer's invoices; early payments count as
+    on time (0), not as credit against late ones. None without invoices."""
+    delays = list(delays)
+    if not delays:
+        return None
+    return Decimal(sum(max(int(days), 0) for days in delays)) / len(delays)
