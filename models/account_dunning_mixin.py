@@ -5,8 +5,10 @@ from odoo.exceptions import AccessError
 class AccountDunningMixin(models.AbstractModel):
     """Guards the collection fields that a model gains from this addon.
 
-    Fields listed by `_dunning_protected_fields` may be written only by dunning
-    users, on every path (form, RPC, import), not just hidden in a view.
+    Fields listed by `_dunning_protected_fields` may be written only by the members
+    of their group (`_dunning_field_group`, dunning users by default), on every path
+    (form, RPC, import), not just hidden in a view. A field without a group is
+    computed and written by the server alone.
     """
 
     _name = "account.dunning.mixin"
@@ -71,12 +73,30 @@ class AccountDunningMixin(models.AbstractModel):
         )
 
     @api.model
+    def _dunning_field_group(self, field_name):
+        """XML id of the group whose members may change this protected field, or
+        None when only the server writes it."""
+        return "account_dunning.group_dunning_user"
+
+    @api.model
     def _check_dunning_fields_access(self, field_names):
-        if field_names and not self._dunning_user_can_edit():
-            labels = sorted(self._fields[name].string for name in field_names)
+        if not field_names or self.env.is_superuser():
+            return
+        denied = {}
+        for name in field_names:
+            group = self._dunning_field_group(name)
+            if not group or not self.env.user.has_group(group):
+                denied.setdefault(group, []).append(self._fields[name].string)
+        for group, names in denied.items():
+            labels = ", ".join(sorted(names))
+            if not group:
+                raise AccessError(
+                    _("%(fields)s are computed: nobody may change them by hand.", fields=labels)
+                )
             raise AccessError(
                 _(
-                    "Only dunning users may change the collection fields %(fields)s.",
-                    fields=", ".join(labels),
+                    "Only members of “%(group)s” may change %(fields)s.",
+                    group=self.env.ref(group).sudo().full_name,
+                    fields=labels,
                 )
             )
