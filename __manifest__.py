@@ -23,14 +23,23 @@
         "views/account_dunning_run_views.xml",
         "views/account_dunning_reference_rate_views.xml",
         "wizards/account_dunning_run_wizard_views.xml",
+        "wizards/sale_order_deposit_waiver_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
+        "views/sale_deposit_rule_views.xml",
+        "views/sale_order_views.xml",
+        "views/sale_portal_templates.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",
     ],
     "demo": [
         "demo/account_dunning_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "account_dunning/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
     "application": False,
 }

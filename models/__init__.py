@@ -11,3 +11,5 @@ from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import account_move
+from . import sale_deposit_rule
+from . import sale_order

@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class ResCompany(models.Model):
@@ -9,6 +10,28 @@ class ResCompany(models.Model):
         string="Default Dunning Policy",
         domain="[('company_id', '=', id)]",
     )
+    deposit_default_percent = fields.Float(
+        string="Default Deposit Percentage",
+        default=30.0,
+        digits=(5, 2),
+        help="Deposit asked from customers set to “Always” when no deposit rule matches.",
+    )
+
+    # ------------------------------------------------------------
+    # CONSTRAINT METHODS
+    # ------------------------------------------------------------
+
+    @api.constrains("deposit_default_percent")
+    def _check_deposit_default_percent(self):
+        for company in self:
+            if not 0 < company.deposit_default_percent <= 100:
+                raise ValidationError(
+                    _(
+                        "%(company)s: the default deposit percentage must be above 0 and at"
+                        " most 100.",
+                        company=company.name,
+                    )
+                )
 
     # ------------------------------------------------------------
     # CRUD METHODS

@@ -8,3 +8,7 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.dunning_policy_id",
         readonly=False,
     )
+    deposit_default_percent = fields.Float(
+        related="company_id.deposit_default_percent",
+        readonly=False,
+    )

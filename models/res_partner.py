@@ -1,7 +1,9 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from ..tools.ladder import days_overdue
+from ..tools.money import average_payment_delay
 
 COLLECTION_STAGES = [
     ("normal", "Normal"),
@@ -22,6 +24,7 @@ DUNNING_PARTNER_FIELDS = (
     "dunning_requires_po",
     "dunning_payment_day",
 )
+DEPOSIT_PARTNER_FIELDS = ("deposit_policy", "deposit_percent")
 
 
 class ResPartner(models.Model):
@@ -89,6 +92,22 @@ class ResPartner(models.Model):
         compute="_compute_dunning_overdue",
         groups="account.group_account_invoice,account.group_account_readonly",
     )
+
+    # Deposits before work starts: an override of the company's deposit rules.
+    deposit_policy = fields.Selection(
+        selection=[
+            ("rules", "Per deposit rules"),
+            ("always", "Always"),
+            ("never", "Never"),
+            ("percent", "Fixed percentage"),
+        ],
+        string="Deposit",
+        default="rules",
+        required=True,
+        tracking=True,
+        help="Always: the first matching deposit rule, else the company's default percentage.",
+    )
+    deposit_percent = fields.Float(string="Deposit Percentage", digits=(5, 2), tracking=True)
 
     dunning_notice_count = fields.Integer(
         string="Dunning Notices",
@@ -168,6 +187,17 @@ class ResPartner(models.Model):
                     )
                 )
 
+    @api.constrains("deposit_policy", "deposit_percent")
+    def _check_deposit_percent(self):
+        for partner in self:
+            if partner.deposit_policy == "percent" and not 0 < partner.deposit_percent <= 100:
+                raise ValidationError(
+                    _(
+                        "%(partner)s: the deposit percentage must be above 0 and at most 100.",
+                        partner=partner.display_name,
+                    )
+                )
+
     # ------------------------------------------------------------
     # ACTION METHODS
     # ------------------------------------------------------------
@@ -187,7 +217,120 @@ class ResPartner(models.Model):
 
     @api.model
     def _dunning_protected_fields(self):
-        return set(DUNNING_PARTNER_FIELDS)
+        return set(DUNNING_PARTNER_FIELDS + DEPOSIT_PARTNER_FIELDS)
+
+    @api.model
+    def _dunning_field_group(self, field_name):
+        if field_name in DEPOSIT_PARTNER_FIELDS:
+            return "account_dunning.group_deposit_manager"
+        return super()._dunning_field_group(field_name)
+
+    def _get_deposit_facts(self, company, invoice_counts=()):
+        """What the deposit rules look at, per commercial partner in `self`, for
+        `company`: tags, whether any invoice was ever paid, the average payment
+        delay over each of the latest `invoice_counts` invoices, the highest
+        dunning level reached and the credit hold. A few set-based queries."""
+        partners = self.commercial_partner_id
+        if not partners:
+            return {}
+        today = fields.Date.context_today(self)
+        paid = {
+            partner.id
+            for [partner] in self.env["account.move"]
+            .sudo()
+            ._read_group(
+                [
+                    ("commercial_partner_id", "in", partners.ids),
+                    ("company_id", "=", company.id),
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                    ("payment_state", "in", ("paid", "in_payment")),
+                ],
+                groupby=["commercial_partner_id"],
+            )
+        }
+        delays = {}
+        if invoice_counts:
+            delays = self._get_deposit_payment_delays(partners, company, max(invoice_counts), today)
+        # sudo: collection figures are for accounting users; the rules apply to every seller.
+        max_level = {}
+        domain = [
+            *self.with_company(company)._get_dunning_overdue_domain(partners, today),
+            ("dunning_level_id", "!=", False),
+        ]
+        for partner, level in (
+            self.env["account.move"]
+            .sudo()
+            ._read_group(domain, groupby=["commercial_partner_id", "dunning_level_id"])
+        ):
+            rank = (level.delay, level.sequence)
+            max_level[partner.id] = max(max_level.get(partner.id, rank), rank)
+        facts = {}
+        for partner in partners.sudo():
+            partner_delays = delays.get(partner.id, [])
+            facts[partner.id] = {
+                "partner_id": partner.id,
+                "category_ids": set(partner.category_id.ids),
+                "has_paid_invoice": partner.id in paid,
+                "average_delay": {
+                    count: average_payment_delay(partner_delays[:count]) for count in invoice_counts
+                },
+                "level_rank": max_level.get(partner.id),
+                "credit_hold": partner.dunning_credit_hold,
+            }
+        return facts
+
+    @api.model
+    def _get_deposit_payment_delays(self, partners, company, limit, today):
+        """Days late of each partner's latest `limit` invoices that are paid or overdue,
+        newest first: a paid invoice counts until its last payment, an open one until
+        today."""
+        self.env["account.move"].flush_model()
+        self.env["account.move.line"].flush_model()
+        self.env["account.partial.reconcile"].flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH invoice AS (
+                    SELECT move.id, move.commercial_partner_id, move.invoice_date_due,
+                           move.payment_state,
+                           ROW_NUMBER() OVER (
+                               PARTITION BY move.commercial_partner_id
+                               ORDER BY move.invoice_date DESC, move.id DESC
+                           ) AS rank
+                      FROM account_move move
+                     WHERE move.commercial_partner_id = ANY(%(partners)s)
+                       AND move.company_id = %(company)s
+                       AND move.move_type = 'out_invoice'
+                       AND move.state = 'posted'
+                       AND (move.payment_state IN ('paid', 'in_payment')
+                            OR (move.payment_state IN ('not_paid', 'partial')
+                                AND move.invoice_date_due < %(today)s))
+                )
+                SELECT invoice.commercial_partner_id,
+                       COALESCE(paid.last_date, %(today)s) - invoice.invoice_date_due
+                  FROM invoice
+             LEFT JOIN LATERAL (
+                    SELECT MAX(partial.max_date) AS last_date
+                      FROM account_move_line line
+                      JOIN account_partial_reconcile partial
+                        ON partial.debit_move_id = line.id
+                     WHERE line.move_id = invoice.id
+                       AND invoice.payment_state IN ('paid', 'in_payment')
+                ) paid ON TRUE
+                 WHERE invoice.rank <= %(limit)s
+              ORDER BY invoice.commercial_partner_id, invoice.rank
+                """,
+                partners=partners.ids,
+                company=company.id,
+                today=today,
+                limit=limit,
+            )
+        )
+        delays = {}
+        for partner_id, days in rows:
+            delays.setdefault(partner_id, []).append(days)
+        return delays
 
     @api.model
     def _get_dunning_overdue_domain(self, commercial_partners, today):

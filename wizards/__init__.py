@@ -1,2 +1,3 @@
 from . import account_dunning_run_wizard
 from . import account_dunning_waive_charges
+from . import sale_order_deposit_waiver

@@ -1,0 +1,16 @@
+from odoo.addons.sale.controllers.portal import CustomerPortal
+
+
+class DepositCustomerPortal(CustomerPortal):
+    def _get_payment_values(self, order_sudo, downpayment=False, **kwargs):
+        # A quotation waiting for its deposit offers to pay what is missing of it.
+        pending = order_sudo.state in ("draft", "sent") and order_sudo.deposit_state in (
+            "missing",
+            "partial",
+        )
+        values = super()._get_payment_values(
+            order_sudo, downpayment=downpayment or pending, **kwargs
+        )
+        if pending:
+            values["amount"] = order_sudo.deposit_missing_amount
+        return values

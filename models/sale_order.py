@@ -1,0 +1,389 @@
+from decimal import Decimal
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import format_amount
+
+from ..tools.money import deposit_amount, deposit_shortfall
+
+DEPOSIT_STATES = [
+    ("not_required", "Not required"),
+    ("missing", "Missing"),
+    ("partial", "Partial"),
+    ("paid", "Paid"),
+    ("waived", "Waived"),
+]
+# Written by managers through the waiver, never by salespeople.
+DEPOSIT_WAIVER_FIELDS = (
+    "deposit_waived",
+    "deposit_waived_amount",
+    "deposit_waiver_reason",
+    "deposit_waived_by_id",
+    "deposit_waived_date",
+    "deposit_hold_released",
+)
+# Computed by the server alone.
+DEPOSIT_COMPUTED_FIELDS = (
+    "deposit_rule_id",
+    "deposit_required_amount",
+    "deposit_received_amount",
+    "deposit_missing_amount",
+    "deposit_state",
+)
+
+
+class SaleOrder(models.Model):
+    _name = "sale.order"
+    _inherit = ["sale.order", "account.dunning.mixin"]
+
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
+
+    deposit_rule_id = fields.Many2one(
+        comodel_name="sale.deposit.rule",
+        compute="_compute_deposit_required_amount",
+        store=True,
+        readonly=True,
+    )
+    deposit_required_amount = fields.Monetary(
+        string="Deposit Required",
+        compute="_compute_deposit_required_amount",
+        store=True,
+        readonly=True,
+        tracking=True,
+    )
+    deposit_received_amount = fields.Monetary(
+        string="Deposit Received",
+        compute="_compute_deposit_received_amount",
+        store=True,
+        readonly=True,
+        help="Paid down-payment invoices of this order and its confirmed online payments.",
+    )
+    deposit_missing_amount = fields.Monetary(
+        string="Deposit Missing",
+        compute="_compute_deposit_state",
+        store=True,
+        readonly=True,
+    )
+    deposit_state = fields.Selection(
+        selection=DEPOSIT_STATES,
+        string="Deposit Status",
+        compute="_compute_deposit_state",
+        store=True,
+        readonly=True,
+        index=True,
+        tracking=True,
+    )
+    deposit_waived = fields.Boolean(readonly=True, copy=False)
+    deposit_waived_amount = fields.Monetary(
+        string="Waived Up To",
+        readonly=True,
+        copy=False,
+        help="The requirement the waiver covered; a larger one needs a new waiver.",
+    )
+    deposit_waiver_reason = fields.Text(string="Waiver Reason", readonly=True, copy=False)
+    deposit_waived_by_id = fields.Many2one(
+        comodel_name="res.users", string="Waived By", readonly=True, copy=False
+    )
+    deposit_waived_date = fields.Datetime(string="Waived On", readonly=True, copy=False)
+    deposit_credit_hold = fields.Boolean(
+        string="Customer on Credit Hold",
+        related="partner_id.commercial_partner_id.dunning_credit_hold",
+    )
+    deposit_hold_released = fields.Boolean(
+        string="Credit Hold Overridden",
+        readonly=True,
+        copy=False,
+        help="A manager allowed this order although the customer is on credit hold.",
+    )
+
+    # ------------------------------------------------------------
+    # COMPUTE METHODS
+    # ------------------------------------------------------------
+
+    @api.depends("amount_total", "partner_id", "company_id", "currency_id", "date_order", "state")
+    def _compute_deposit_required_amount(self):
+        # The requirement follows the quotation; once confirmed it is a fact, kept as is.
+        quotations = self.filtered(lambda order: order.state in ("draft", "sent"))
+        quotations.deposit_required_amount = 0.0
+        quotations.deposit_rule_id = False
+        quotations = quotations.filtered(lambda order: order.partner_id and order.company_id)
+        if not quotations:
+            return
+        rules = self.env["sale.deposit.rule"].search(
+            [("company_id", "in", quotations.company_id.ids)]
+        )
+        for company in quotations.company_id:
+            orders = quotations.filtered(lambda order, company=company: order.company_id == company)
+            company_rules = rules.filtered(lambda rule, company=company: rule.company_id == company)
+            counts = set(company_rules.filtered("late_min_days").mapped("late_invoice_count"))
+            facts = orders.partner_id._get_deposit_facts(company, tuple(counts))
+            for order in orders:
+                partner = order.partner_id.commercial_partner_id
+                rule, values = order._get_deposit_rule(partner, company_rules, facts[partner.id])
+                order.deposit_rule_id = rule
+                order.deposit_required_amount = order._get_deposit_amount(**values)
+
+    @api.depends(
+        "order_line.invoice_lines.move_id.state",
+        "order_line.invoice_lines.move_id.amount_residual",
+        "order_line.invoice_lines.move_id.payment_state",
+        "transaction_ids.state",
+        "transaction_ids.amount",
+    )
+    def _compute_deposit_received_amount(self):
+        for order in self:
+            invoices = order._get_deposit_invoices()
+            received = sum(invoices.mapped(lambda move: move.amount_total - move.amount_residual))
+            # A transaction that paid one of these invoices is already counted.
+            for tx in order.transaction_ids:
+                if tx.state == "done" and not tx.invoice_ids & invoices:
+                    received += tx.currency_id._convert(
+                        tx.amount,
+                        order.currency_id,
+                        order.company_id,
+                        fields.Date.to_date(tx.last_state_change) or fields.Date.today(),
+                    )
+            order.deposit_received_amount = order.currency_id.round(received)
+
+    @api.depends(
+        "deposit_required_amount",
+        "deposit_received_amount",
+        "deposit_waived",
+        "deposit_waived_amount",
+    )
+    def _compute_deposit_state(self):
+        for order in self:
+            currency = order.currency_id or order.company_id.currency_id
+            required = order.deposit_required_amount
+            missing = float(deposit_shortfall(required, order.deposit_received_amount))
+            if currency.is_zero(required):
+                state, missing = "not_required", 0.0
+            elif order.deposit_waived and (
+                currency.compare_amounts(required, order.deposit_waived_amount) <= 0
+            ):
+                state, missing = "waived", 0.0
+            elif currency.is_zero(missing):
+                state, missing = "paid", 0.0
+            elif currency.is_zero(order.deposit_received_amount):
+                state = "missing"
+            else:
+                state = "partial"
+            order.deposit_state = state
+            order.deposit_missing_amount = missing
+
+    # ------------------------------------------------------------
+    # CRUD METHODS
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # An import or RPC creating confirmed orders passes the same gate as the button:
+        # created as quotations, so that their deposit is computed, then confirmed.
+        confirmed = [index for index, vals in enumerate(vals_list) if vals.get("state") == "sale"]
+        for index in confirmed:
+            vals_list[index] = dict(vals_list[index], state="draft")
+        orders = super().create(vals_list)
+        if confirmed:
+            orders.browse([orders[index].id for index in confirmed]).write({"state": "sale"})
+        return orders
+
+    def write(self, vals):
+        if vals.get("state") == "sale":
+            self.filtered(
+                lambda order: order.state in ("draft", "sent")
+            )._check_deposit_before_confirmation()
+        return super().write(vals)
+
+    # ------------------------------------------------------------
+    # ACTION METHODS
+    # ------------------------------------------------------------
+
+    def action_request_deposit(self):
+        """Invoice the missing deposit through Odoo's down-payment wizard, post it
+        and open the send dialog. An unpaid deposit invoice is sent again instead
+        of invoicing the same amount twice."""
+        self.ensure_one()
+        error = self._request_deposit_error_message()
+        if error:
+            raise UserError(error)
+        pending = self._get_deposit_invoices().filtered(
+            lambda move: (
+                move.state == "posted" and not move.currency_id.is_zero(move.amount_residual)
+            )
+        )
+        to_invoice = self.deposit_missing_amount - sum(pending.mapped("amount_residual"))
+        invoices = pending
+        if self.currency_id.compare_amounts(to_invoice, 0) > 0:
+            invoices |= self._action_create_deposit_invoice(to_invoice)
+        return invoices.action_send_and_print()
+
+    def action_open_deposit_waiver(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Waive Deposit"),
+            "res_model": "sale.order.deposit.waiver",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_order_id": self.id},
+        }
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _dunning_protected_fields(self):
+        return set(DEPOSIT_WAIVER_FIELDS + DEPOSIT_COMPUTED_FIELDS)
+
+    @api.model
+    def _dunning_field_group(self, field_name):
+        if field_name in DEPOSIT_COMPUTED_FIELDS:
+            return None
+        return "account_dunning.group_deposit_manager"
+
+    def _confirmation_error_message(self):
+        return super()._confirmation_error_message() or self._deposit_error_message()
+
+    def _deposit_error_message(self):
+        """Why this quotation may not be confirmed yet for its deposit or the
+        customer's credit hold, or False."""
+        self.ensure_one()
+        if self.deposit_credit_hold and not self.deposit_hold_released:
+            return _(
+                "%(customer)s is on credit hold: %(order)s cannot be confirmed until a"
+                " deposit manager overrides the hold.",
+                customer=self.partner_id.commercial_partner_id.display_name,
+                order=self.name,
+            )
+        if self.deposit_state in ("missing", "partial"):
+            currency = self.currency_id
+            return _(
+                "%(order)s cannot be confirmed before its deposit is paid in full."
+                " Required: %(required)s, received: %(received)s, missing: %(missing)s.",
+                order=self.name,
+                required=format_amount(self.env, self.deposit_required_amount, currency),
+                received=format_amount(self.env, self.deposit_received_amount, currency),
+                missing=format_amount(self.env, self.deposit_missing_amount, currency),
+            )
+        return False
+
+    def _request_deposit_error_message(self):
+        self.ensure_one()
+        if self.state not in ("draft", "sent"):
+            return _("%(order)s is no longer a quotation.", order=self.name)
+        if self.deposit_state not in ("missing", "partial"):
+            return _("%(order)s has no deposit outstanding.", order=self.name)
+        return False
+
+    def _check_deposit_before_confirmation(self):
+        for order in self:
+            error = order._deposit_error_message()
+            if error:
+                raise UserError(error)
+
+    def _get_deposit_rule(self, partner, rules, facts):
+        """The rule that sets this order's deposit, and the values of the deposit:
+        `percent` or `fixed` (in the company's currency)."""
+        self.ensure_one()
+        if partner.deposit_policy == "never":
+            return rules.browse(), {}
+        if partner.deposit_policy == "percent":
+            return rules.browse(), {"percent": partner.deposit_percent}
+        total = self.currency_id._convert(
+            self.amount_total, self.company_id.currency_id, self.company_id, self._deposit_date()
+        )
+        for rule in rules:
+            if rule._matches(facts, total):
+                if rule.deposit_type == "fixed":
+                    return rule, {"fixed": rule.amount}
+                return rule, {"percent": rule.percent}
+        if partner.deposit_policy == "always":
+            return rules.browse(), {"percent": self.company_id.deposit_default_percent}
+        return rules.browse(), {}
+
+    def _get_deposit_amount(self, percent=0.0, fixed=0.0):
+        """The deposit in the order's currency."""
+        self.ensure_one()
+        if not percent and not fixed:
+            return 0.0
+        if fixed:
+            fixed = self.company_id.currency_id._convert(
+                fixed, self.currency_id, self.company_id, self._deposit_date()
+            )
+        amount = deposit_amount(
+            Decimal(str(self.amount_total)),
+            percent=Decimal(str(percent)),
+            fixed=Decimal(str(fixed)),
+            quantum=Decimal(str(self.currency_id.rounding)),
+        )
+        return float(amount)
+
+    def _deposit_date(self):
+        return fields.Date.to_date(self.date_order) or fields.Date.context_today(self)
+
+    def _get_deposit_invoices(self):
+        """Posted down-payment invoices of this order that may carry its deposit."""
+        self.ensure_one()
+        return self.order_line.filtered("is_downpayment").invoice_lines.move_id.filtered(
+            lambda move: (
+                move.move_type == "out_invoice"
+                and move.state == "posted"
+                and move.payment_state != "reversed"
+            )
+        )
+
+    def _action_create_deposit_invoice(self, amount):
+        """A posted down-payment invoice of `amount` (tax included), made by Odoo's
+        own down-payment wizard."""
+        self.ensure_one()
+        wizard = self.env["sale.advance.payment.inv"].create(
+            {
+                "sale_order_ids": [fields.Command.set(self.ids)],
+                "advance_payment_method": "fixed",
+                "fixed_amount": amount,
+            }
+        )
+        invoice = wizard._create_invoices(self)
+        # sudo: salespeople request deposits without holding accounting rights; the
+        # invoice is the wizard's own down payment for what the order still misses.
+        invoice.sudo().action_post()
+        return invoice
+
+    def _deposit_applies(self):
+        self.ensure_one()
+        return (
+            not self.currency_id.is_zero(self.deposit_required_amount)
+            and self.deposit_state != "waived"
+        )
+
+    def _get_prepayment_required_amount(self):
+        # The deposit is the least an online payment must bring to confirm the order.
+        if not self._deposit_applies():
+            return super()._get_prepayment_required_amount()
+        core = super()._get_prepayment_required_amount() if self.require_payment else 0.0
+        return max(core, self.deposit_required_amount)
+
+    def _has_to_be_paid(self):
+        return super()._has_to_be_paid() or (
+            self.state in ("draft", "sent")
+            and not self.is_expired
+            and self.amount_total > 0
+            and self.deposit_state in ("missing", "partial")
+        )
+
+    def _is_confirmation_amount_reached(self):
+        # Online payments confirm a quotation only once its deposit is in, whichever
+        # way it was paid; the company's own online prepayment may ask for more.
+        if self._deposit_error_message():
+            return False
+        if not self._deposit_applies():
+            return super()._is_confirmation_amount_reached()
+        if not self.require_payment:
+            return True
+        paid = max(self.amount_paid, self.deposit_received_amount)
+        return (
+            self.currency_id.compare_amounts(super()._get_prepayment_required_amount(), paid) <= 0
+        )
