@@ -75,7 +75,7 @@ class DepositTestCommon(DunningTestCommon):
     def _waive(self, order, user, reason):
         wizard = (
             self.env(user=user)["sale.order.deposit.waiver"]
-            .with_context(order.action_open_deposit_waiver()["context"])
+            .with_context(**order.action_open_deposit_waiver()["context"])
             .create({"reason": reason})
         )
         return wizard.action_waive()
