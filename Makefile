@@ -6,7 +6,7 @@ HTTP_PORT ?= 8069
 
 export ODOO_BIN PYTHON
 
-.PHONY: help tools lint test demo serve bench pot
+.PHONY: help tools lint test demo serve bench pot screenshots
 
 help:
 	@echo "make test   - run every test on a fresh database (needs Odoo 18 and PostgreSQL)"
@@ -16,6 +16,7 @@ help:
 	@echo "make tools  - install the lint and unit-test tools from PyPI into .venv"
 	@echo "make bench  - time a dunning run against OCA credit control (BENCH_N=20000)"
 	@echo "make pot    - regenerate i18n/account_dunning.pot from the demo database"
+	@echo "make screenshots - render one page of each letter kind into static/description/"
 
 tools:
 	@test -x .venv/bin/python || python3 -m venv .venv
@@ -47,3 +48,7 @@ serve:
 	@.ci/odoo-env-check
 	$(ODOO_BIN) -d "$(DEMO_DB)" --addons-path="$$(.ci/odoo-addons-path)" \
 		--db-filter="^$(DEMO_DB)$$" --http-interface=127.0.0.1 --http-port=$(HTTP_PORT)
+
+screenshots:
+	ACCOUNT_DUNNING_SCREENSHOTS="$(CURDIR)/static/description" SKIP_LIFECYCLE=1 \
+		TEST_TAGS=/account_dunning:TestDunningLetters.test_each_letter_kind .ci/odoo-test

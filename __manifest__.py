@@ -13,6 +13,8 @@
         "security/ir.model.access.csv",
         "data/ir_sequence_data.xml",
         "data/ir_cron.xml",
+        "report/account_dunning_notice_reports.xml",
+        "report/account_dunning_notice_templates.xml",
         "data/mail_template_data.xml",
         "data/account_dunning_policy_data.xml",
         "data/account_dunning_reference_rate_data.xml",

@@ -1,9 +1,16 @@
+import base64
 import logging
+from decimal import Decimal
+from urllib.parse import urlencode
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.modules import module
 from odoo.tools import split_every
+from odoo.tools.misc import hmac as hmac_tool
+
+from ..tools.epc import epc_qr_payload, is_sepa_iban, qr_png
+from ..tools.words import amount_in_words
 
 _logger = logging.getLogger(__name__)
 
@@ -143,6 +150,21 @@ class AccountDunningNotice(models.Model):
         self.filtered(lambda notice: notice.letter_state == "to_print").letter_state = "printed"
         return True
 
+    def action_print_letters(self):
+        """Render every selected letter waiting to be printed (all of them when
+        none is selected) into one PDF, mark them printed and download it."""
+        notices = self.filtered(lambda notice: notice.letter_state == "to_print")
+        if not self:
+            notices = self.search([("letter_state", "=", "to_print")], order="partner_id, id")
+        if not notices:
+            raise UserError(_("There is no letter to print."))
+        attachment = notices._action_print_letters()
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "download",
+        }
+
     def action_view_invoices(self):
         self.ensure_one()
         return {
@@ -233,6 +255,122 @@ class AccountDunningNotice(models.Model):
         self.write({"state": "cancel"})
         for notice in self:
             notice.message_post(body=_("Notice cancelled: its invoices are back at their level."))
+
+    def _action_print_letters(self):
+        """One PDF of these letters, kept as an attachment; each letter is also kept
+        on its notice (the report's attachment), then marked printed."""
+        report = self.env.ref("account_dunning.action_report_dunning_notice")
+        content, _report_type = report._render_qweb_pdf(report, res_ids=self.ids)
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": _("Dunning letters %(date)s.pdf", date=fields.Date.context_today(self)),
+                "type": "binary",
+                "raw": content,
+                "mimetype": "application/pdf",
+            }
+        )
+        self.letter_state = "printed"
+        for notice in self:
+            notice.message_post(body=_("Letter printed (batch of %(count)s).", count=len(self)))
+        return attachment
+
+    def _get_letter_lang(self):
+        """The customer's language, else the company's, else English."""
+        self.ensure_one()
+        return self.partner_id.lang or self.company_id.partner_id.lang or "en_US"
+
+    def _get_letter_values(self):
+        """What each letter of `self` shows beyond its records, by notice id: totals,
+        the total in words, the payment instructions and the payment QR code.
+        Prepared here, in one pass, rather than computed in QWeb."""
+        providers = self._get_letter_payment_providers()
+        values = {}
+        for notice in self:
+            lang = notice._get_letter_lang()
+            currency = notice.currency_id
+            charges = notice.charge_ids if not notice.charges_waived else notice.charge_ids.browse()
+            total = currency.round(notice.amount_residual + sum(charges.mapped("amount")))
+            bank = notice._get_letter_bank_account()
+            qr_kind, qr_data = notice._get_letter_payment_qr(bank, total, providers)
+            partner = notice.partner_id.commercial_partner_id
+            values[notice.id] = {
+                "lang": lang,
+                "charges": charges,
+                "total": total,
+                "total_in_words": amount_in_words(
+                    Decimal(str(total)), lang, currency.name, currency.currency_unit_label
+                ),
+                "bank": bank,
+                "reference": notice.name,
+                "qr_kind": qr_kind,
+                "qr_src": qr_data
+                and "data:image/png;base64," + base64.b64encode(qr_png(qr_data)).decode(),
+                "payment_link": qr_kind == "link" and qr_data,
+                "collector": notice.user_id or notice.company_id.partner_id,
+                "requires_po": partner.dunning_requires_po,
+                "requires_original_invoice": partner.dunning_requires_original_invoice,
+                "payment_approver": partner.dunning_payment_approver,
+            }
+        return values
+
+    def _get_letter_bank_account(self):
+        """The company account the customer should pay to: a SEPA IBAN for euros."""
+        self.ensure_one()
+        accounts = self.company_id.partner_id.bank_ids.filtered("acc_number")
+        if self.currency_id.name == "EUR":
+            sepa = accounts.filtered(lambda account: is_sepa_iban(account.acc_number))
+            accounts = sepa or accounts
+        return accounts[:1]
+
+    def _get_letter_payment_providers(self):
+        # sudo: payment providers are configuration that collectors cannot read.
+        providers = (
+            self.env["payment.provider"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "in", self.company_id.ids),
+                    ("state", "in", ("enabled", "test")),
+                    ("is_published", "=", True),
+                ]
+            )
+        )
+        return set(providers.company_id.ids)
+
+    def _get_letter_payment_qr(self, bank, total, provider_companies):
+        """('epc', payload) for euros to a SEPA IBAN; else ('link', url) of the online
+        payment page when the company takes online payments; else (False, False)."""
+        self.ensure_one()
+        if total <= 0:
+            return False, False
+        if bank and self.currency_id.name == "EUR" and is_sepa_iban(bank.acc_number):
+            payload = epc_qr_payload(
+                name=bank.acc_holder_name or self.company_id.name,
+                iban=bank.acc_number,
+                amount=Decimal(str(total)),
+                bic=bank.bank_bic or "",
+                reference=self.name,
+                remittance=self.partner_id.commercial_partner_id.ref or "",
+            )
+            return "epc", payload
+        if self.company_id.id in provider_companies:
+            partner = self.partner_id.commercial_partner_id
+            query = {
+                "reference": self.name,
+                "amount": total,
+                "currency_id": self.currency_id.id,
+                "partner_id": partner.id,
+                "company_id": self.company_id.id,
+                # payment.utils.generate_access_token needs an HTTP request; the
+                # letters are also rendered by crons: same token, computed here.
+                "access_token": hmac_tool(
+                    self.env(su=True),
+                    "generate_access_token",
+                    f"{partner.id}|{total}|{self.currency_id.id}",
+                ),
+            }
+            return "link", f"{self.company_id.get_base_url()}/payment/pay?{urlencode(query)}"
+        return False, False
 
     def _get_dunning_summary(self):
         """One line that a collector reads in an activity or a log."""

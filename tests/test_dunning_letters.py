@@ -1,0 +1,295 @@
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from odoo.tests import HttpCase, tagged
+from odoo.tools import format_date
+
+from .common import DUE, DunningTestCommon, day
+
+IBAN = "DE89370400440532013000"
+
+
+def pdf_text(pdf):
+    """The text of a PDF by poppler's pdftotext, whitespace made single spaces."""
+    result = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+    )
+    return " ".join(result.stdout.decode().split())
+
+
+def pdf_qr_codes(pdf):
+    """Every QR code on the PDF's pages, decoded by zbarimg from a 200 dpi rendering."""
+    folder = Path(tempfile.mkdtemp())
+    try:
+        (folder / "letter.pdf").write_bytes(pdf)
+        subprocess.run(
+            ["pdftoppm", "-r", "200", "-png", folder / "letter.pdf", folder / "page"], check=True
+        )
+        codes = []
+        for page in sorted(folder.glob("page*.png")):
+            result = subprocess.run(
+                ["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", page],
+                capture_output=True,
+                check=False,  # exit code 4: no code on the page
+            )
+            # zbarimg exits with 4 when a page holds no code.
+            if result.returncode not in (0, 4):
+                raise AssertionError(result.stderr.decode())
+            if result.stdout:
+                codes.append(result.stdout.decode().rstrip("\n"))
+        return codes
+    finally:
+        shutil.rmtree(folder)
+
+
+@tagged("post_install", "-at_install")
+class TestDunningLetters(DunningTestCommon, HttpCase):
+    """Real PDFs of the letters, read back with pdftotext and zbarimg. An HttpCase:
+    wkhtmltopdf fetches the report's styles from the server, which must see the
+    test's own transaction."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.eur = cls.setup_other_currency("EUR", rates=[("2016-01-01", 1.0)])
+        cls.env["res.lang"]._activate_lang("fr_FR")
+        cls.env["res.lang"]._activate_lang("de_DE")
+        cls.env["ir.module.module"]._load_module_terms(["account_dunning"], ["fr_FR", "de_DE"])
+        cls.company.write({"name": "Lakeside Supplies Ltd", "street": "1 Quay Street"})
+        bank = cls.env["res.bank"].create({"name": "Commerzbank", "bic": "COBADEFFXXX"})
+        cls.bank_account = cls.env["res.partner.bank"].create(
+            {"partner_id": cls.company.partner_id.id, "acc_number": IBAN, "bank_id": bank.id}
+        )
+        cls.policy.jump_to_highest_level = True
+        cls.customer.write({"lang": "en_US", "street": "4 Mill Lane", "city": "York"})
+
+    def _letter(self, amounts, run_day, partner=None, currency=None):
+        """The notice of a run on `run_day` after invoices of `amounts` fell due."""
+        partner = partner or self.customer
+        invoices = self.env["account.move"]
+        for amount in amounts:
+            invoices |= self._create_dunning_invoice(
+                partner, amount, DUE, currency_id=(currency or self.eur).id
+            )
+        run = self._run_dunning(day(run_day))
+        return run.notice_ids.filtered(lambda notice: notice.partner_id == partner), invoices
+
+    def _render(self, notices):
+        report = self.env.ref("account_dunning.action_report_dunning_notice")
+        pdf, kind = report.with_context(force_report_rendering=True)._render_qweb_pdf(
+            report, res_ids=notices.ids
+        )
+        self.assertEqual(kind, "pdf")
+        return pdf
+
+    def _assert_in(self, needle, text):
+        self.assertIn(needle, text, f"{needle!r} not in the letter: {text[:1500]}")
+
+    def test_final_demand_in_english(self):
+        notice, invoices = self._letter([1000.0, 234.56], 50)
+        self.assertEqual(notice.letter_kind, "final")
+        text = pdf_text(self._render(notice))
+        for invoice in invoices:
+            self._assert_in(invoice.name, text)
+        self._assert_in("Final Demand for Payment", text)
+        self._assert_in("Lakeside Supplies Ltd", text)  # the letterhead
+        self._assert_in("4 Mill Lane", text)  # the customer's address
+        self._assert_in(notice.name, text)
+        self._assert_in("1,234.56", text)
+        deadline = format_date(self.env(context={"lang": "en_US"}), notice.payment_deadline)
+        self._assert_in(f"no later than {deadline}", text)
+        self._assert_in(
+            "In words: one thousand, two hundred and thirty-four euro, fifty-six cents", text
+        )
+        self._assert_in(f"IBAN {IBAN}, BIC COBADEFFXXX", text)
+        self._assert_in("collection agency or take legal steps", text)
+
+    def test_letters_in_french_and_german(self):
+        for lang, words, heading, amount in (
+            (
+                "fr_FR",
+                "mille deux cent trente-quatre euros et cinquante-six centimes",
+                "Mise en demeure de payer",
+                "234,56",
+            ),
+            (
+                "de_DE",
+                "eintausendzweihundertvierunddreißig Euro und sechsundfünfzig Cent",
+                "Letzte Zahlungsaufforderung",
+                "234,56",
+            ),
+        ):
+            with self.subTest(lang=lang):
+                partner = self.env["res.partner"].create(
+                    {"name": f"Client {lang}", "is_company": True, "lang": lang}
+                )
+                notice, invoices = self._letter([1234.56], 50, partner=partner)
+                text = pdf_text(self._render(notice))
+                self._assert_in(invoices.name, text)
+                self._assert_in(words, text)
+                self._assert_in(heading, text)
+                self._assert_in(amount, text)
+                deadline = format_date(self.env(context={"lang": lang}), notice.payment_deadline)
+                self._assert_in(deadline, text)
+
+    def test_epc_qr_code_decodes_with_every_field(self):
+        notice, _invoices = self._letter([1234.56], 50)
+        codes = pdf_qr_codes(self._render(notice))
+        self.assertEqual(len(codes), 1)
+        self.assertEqual(
+            codes[0].split("\n"),
+            [
+                "BCD",
+                "002",
+                "1",
+                "SCT",
+                "COBADEFFXXX",
+                "Lakeside Supplies Ltd",
+                IBAN,
+                "EUR1234.56",
+                "",
+                "",
+                notice.name,
+            ],
+        )
+
+    def test_long_names_are_truncated_to_the_epc_limits(self):
+        self.bank_account.acc_holder_name = "Lakeside Supplies " + "and Sons " * 10
+        self.customer.ref = "CUSTOMER-" + "9" * 150
+        notice, _invoices = self._letter([50.0], 50)
+        [code] = pdf_qr_codes(self._render(notice))
+        lines = code.split("\n")
+        self.assertEqual(lines[5], ("Lakeside Supplies " + "and Sons " * 10)[:70].rstrip())
+        self.assertEqual(len(lines[10]), 140)
+        self.assertTrue(lines[10].startswith(f"{notice.name} CUSTOMER-999"))
+
+    def test_no_iban_no_qr_and_no_error(self):
+        self.bank_account.unlink()
+        notice, _invoices = self._letter([80.0], 50)
+        pdf = self._render(notice)
+        self.assertEqual(pdf_qr_codes(pdf), [])
+        self._assert_in("Please quote", pdf_text(pdf))
+
+    def test_other_currency_gets_the_online_payment_link(self):
+        provider = self.env["payment.provider"].create(
+            {"name": "Online", "code": "none", "state": "test", "is_published": True}
+        )
+        self.assertEqual(provider.company_id, self.company)
+        notice, _invoices = self._letter([80.0], 50, currency=self.company.currency_id)
+        [code] = pdf_qr_codes(self._render(notice))
+        self.assertTrue(code.startswith(f"{self.company.get_base_url()}/payment/pay?"), code)
+        self.assertIn(f"reference={notice.name.replace('/', '%2F')}", code)
+        self.assertIn("amount=80.0", code)
+
+    def test_customer_without_language_gets_the_companys(self):
+        self.company.partner_id.lang = "de_DE"
+        partner = self.env["res.partner"].create({"name": "No Language GmbH", "is_company": True})
+        partner.lang = False
+        notice, _invoices = self._letter([2.0], 50, partner=partner)
+        self.assertEqual(notice._get_letter_lang(), "de_DE")
+        self._assert_in("zwei Euro und null Cent", pdf_text(self._render(notice)))
+
+    def test_each_letter_kind(self):
+        self.level_agency.write({"send_letter": True, "letter_kind": "pre_legal"})
+        headings = {}
+        for index, (run_day, kind, heading) in enumerate(
+            (
+                (8, False, "Payment Reminder"),
+                (31, "second", "Second Notice"),
+                (50, "final", "Final Demand for Payment"),
+                (95, "pre_legal", "Notice of Handover for Collection"),
+            )
+        ):
+            name, street, city = (
+                ("Brightline Studio", "12 Canal Street", "Manchester"),
+                ("Cobalt Engineering", "4 Forge Road", "Sheffield"),
+                ("Meridian Foods", "88 Market Square", "Leeds"),
+                ("Atlas Freight", "1 Dock Lane", "Hull"),
+            )[index]
+            partner = self.env["res.partner"].create(
+                {"name": name, "street": street, "city": city, "is_company": True, "lang": "en_US"}
+            )
+            notice, _invoices = self._letter([1250.0 + 310.5 * index], run_day, partner=partner)
+            self.assertEqual(notice.letter_kind, kind)
+            headings[notice] = heading
+        notices = self.env["account.dunning.notice"].concat(*headings)
+        pdf = self._render(notices)
+        text = pdf_text(pdf)
+        for notice, heading in headings.items():
+            self._assert_in(heading, text)
+            self._assert_in(notice.name, text)
+        # `make screenshots` keeps one page of each kind for the README.
+        if folder := os.environ.get("ACCOUNT_DUNNING_SCREENSHOTS"):
+            self._save_pages(pdf, Path(folder), ["friendly", "second", "final", "pre_legal"])
+
+    def _save_pages(self, pdf, folder, names):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "letters.pdf").write_bytes(pdf)
+        for page, name in enumerate(names, start=1):
+            subprocess.run(
+                [
+                    *("pdftoppm", "-r", "60", "-png", "-singlefile"),
+                    *("-f", str(page), "-l", str(page)),
+                    folder / "letters.pdf",
+                    folder / f"letter-{name}",
+                ],
+                check=True,
+            )
+        (folder / "letters.pdf").unlink()
+
+    def test_print_letters_renders_one_batch_and_marks_them_printed(self):
+        customers = self.env["res.partner"].create(
+            [{"name": f"Batch {index}", "is_company": True} for index in range(3)]
+        )
+        for customer in customers:
+            self._create_dunning_invoice(customer, 100.0, DUE, currency_id=self.eur.id)
+        notices = self._run_dunning(day(31)).notice_ids
+        self.assertEqual(set(notices.mapped("letter_state")), {"to_print"})
+        user = self._create_user("printer", "account_dunning.group_dunning_user")
+        action = (
+            notices.with_user(user).with_context(force_report_rendering=True).action_print_letters()
+        )
+        attachment = self.env["ir.attachment"].browse(
+            int(action["url"].split("/")[3].split("?")[0])
+        )
+        text = pdf_text(attachment.raw)
+        for notice in notices:
+            self._assert_in(notice.name, text)
+        self.assertEqual(text.count("Second Notice"), 3)
+        self.assertEqual(set(notices.mapped("letter_state")), {"printed"})
+        # Each letter stays on its notice: the record of what was sent.
+        kept = self.env["ir.attachment"].search(
+            [("res_model", "=", "account.dunning.notice"), ("res_id", "in", notices.ids)]
+        )
+        self.assertEqual(len(kept), 3)
+        self.assertEqual(
+            sorted(kept.mapped("name")),
+            sorted(f"Dunning letter - {n.name.replace('/', '-')}.pdf" for n in notices),
+        )
+        with self.assertRaisesRegex(Exception, "no letter to print"):
+            notices.with_user(user).action_print_letters()
+
+    def test_email_attaches_the_letter_in_the_customers_language(self):
+        partner = self.env["res.partner"].create(
+            {"name": "Client Email", "is_company": True, "lang": "fr_FR", "email": "c@example.fr"}
+        )
+        notice, _invoices = self._letter([300.0], 31, partner=partner)
+        template = notice.level_id.mail_template_id
+        self.assertIn(
+            self.env.ref("account_dunning.action_report_dunning_notice"),
+            template.report_template_ids,
+        )
+        mail = self.env["mail.mail"].browse(
+            template.with_context(force_report_rendering=True).send_mail(notice.id)
+        )
+        self.assertEqual(
+            mail.attachment_ids.mapped("name"),
+            [f"Dunning letter - {notice.name.replace('/', '-')}.pdf"],
+        )
+        self._assert_in("deuxième rappel de factures échues", mail.subject)
+        text = pdf_text(mail.attachment_ids.raw)
+        self._assert_in("trois cents euros", text)
+        self.assertEqual(mail.recipient_ids, partner)
