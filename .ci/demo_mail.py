@@ -1,0 +1,40 @@
+# Run inside `odoo shell` by `make demo`: send the demo's dunning emails through the
+# local SMTP sink. SMTP_PORT comes from the environment.
+import os
+
+from odoo import fields
+
+company = env.ref("base.main_company")
+env["ir.mail_server"].search([]).active = False
+env["ir.mail_server"].create(
+    {
+        "name": "Local SMTP sink (make demo)",
+        "smtp_host": "127.0.0.1",
+        "smtp_port": int(os.environ["SMTP_PORT"]),
+        "smtp_encryption": "none",
+    }
+)
+env["ir.config_parameter"].set_param("report.url", os.environ["REPORT_URL"])
+# Customers who read French and German: their emails and letters are translated.
+for lang in ("fr_FR", "de_DE"):
+    env["res.lang"]._activate_lang(lang)
+env["ir.module.module"]._load_module_terms(["account_dunning"], ["fr_FR", "de_DE"])
+env.ref("account_dunning.partner_harbor").lang = "de_DE"
+env.ref("account_dunning.partner_cobalt").lang = "fr_FR"
+# Two weeks from now, the demo's customers have moved up the ladder.
+run = (
+    env["account.dunning.run"]
+    .with_company(company)
+    .create(
+        {
+            "company_id": company.id,
+            "trigger": "manual",
+            "date": fields.Date.add(fields.Date.today(), days=14),
+        }
+    )
+    ._run_dunning()
+)
+print(f"Dunning run {run.display_name}: {len(run.notice_ids)} notice(s)")
+env["account.dunning.notice"]._cron_send_dunning_emails()
+env["mail.mail"].process_email_queue()
+env.cr.commit()

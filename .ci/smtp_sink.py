@@ -1,0 +1,44 @@
+"""A local SMTP sink for `make demo`: accepts every message on loopback and
+appends one JSON line per message (recipients, subject, attachment names)."""
+
+import argparse
+import email
+import email.policy
+import json
+import time
+
+from aiosmtpd.controller import Controller
+
+
+class Sink:
+    def __init__(self, path):
+        self.path = path
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        record = {
+            "to": envelope.rcpt_tos,
+            "subject": str(message["subject"]),
+            "attachments": [part.get_filename() for part in message.iter_attachments()],
+        }
+        with open(self.path, "a", encoding="utf-8") as file:
+            file.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return "250 Message accepted"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    controller = Controller(Sink(args.out), hostname="127.0.0.1", port=args.port)
+    controller.start()
+    try:
+        while True:
+            time.sleep(1)
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main()
