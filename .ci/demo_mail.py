@@ -4,6 +4,7 @@ import os
 
 from odoo import fields
 
+env = globals()["env"]  # given by `odoo shell`
 company = env.ref("base.main_company")
 env["ir.mail_server"].search([]).active = False
 env["ir.mail_server"].create(

@@ -14,7 +14,7 @@ class Sink:
     def __init__(self, path):
         self.path = path
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         record = {
             "to": envelope.rcpt_tos,
