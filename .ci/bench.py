@@ -210,11 +210,36 @@ def run_oca():
     return elapsed, len(run.line_ids)
 
 
+def bench_pdfs(run, count=50):
+    """Seconds to render `count` letters in one batch, and Odoo's own invoice PDF
+    for `count` invoices, in the same process (both warmed up by one document)."""
+    if report_url := os.environ.get("REPORT_URL"):
+        env["ir.config_parameter"].set_param("report.url", report_url)
+    notices = run.notice_ids.sorted("id")[: count + 1]
+    invoices = env["account.move"].search(
+        [("ref", "=like", "BENCH-%"), ("state", "=", "posted")], order="id", limit=count + 1
+    )
+    letters = env.ref("account_dunning.action_report_dunning_notice")
+    invoice_report = env.ref("account.account_invoices")
+    timings = {}
+    for name, report, records in (
+        ("letters", letters, notices),
+        ("invoices", invoice_report, invoices),
+    ):
+        report._render_qweb_pdf(report, records[:1].ids)  # warm-up: assets, templates
+        started = time.monotonic()
+        report._render_qweb_pdf(report, records[1:].ids)
+        timings[name] = (time.monotonic() - started, len(records) - 1)
+    env.cr.rollback()  # the letters kept on their notices are not part of the run
+    return timings
+
+
 ensure_chart()
 build_invoices()
 reset_state()
 ours, run, rss_delta, rss_peak = run_ours()
 oca, oca_lines = run_oca()
+pdfs = bench_pdfs(run)
 # The emails of the run, rendered into Odoo's mail queue by their own job.
 started = time.monotonic()
 env["account.dunning.notice"]._cron_send_dunning_emails()
@@ -230,3 +255,11 @@ say(f"{'peak RSS (MiB, process)':28}{rss_peak:>18.0f}")
 say(f"{'peak RSS growth in run (MiB)':28}{rss_delta:>18.0f}")
 say(f"speed-up: {oca / ours:.1f}x   time per invoice: {1000 * ours / N:.3f} ms")
 say(f"email job: {run.email_count} emails rendered into the mail queue in {email_job:.1f} s")
+(letter_time, letters), (invoice_time, invoices) = pdfs["letters"], pdfs["invoices"]
+say("")
+say(f"{'PDF batch':28}{'dunning letters':>18}{'Odoo invoice PDF':>22}")
+say(f"{'documents':28}{letters:>18}{invoices:>22}")
+say(f"{'time (s)':28}{letter_time:>18.2f}{invoice_time:>22.2f}")
+say(f"{'documents per second':28}{letters / letter_time:>18.1f}{invoices / invoice_time:>22.1f}")
+bar = "met" if letters / letter_time >= invoices / invoice_time else "NOT met"
+say(f"bar (letters per second >= Odoo's invoice PDF): {bar}")

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.modules import module
-from odoo.tools import split_every
+from odoo.tools import format_amount, format_date, split_every
 from odoo.tools.misc import hmac as hmac_tool
 
 from ..tools.epc import epc_qr_payload, is_sepa_iban, qr_png
@@ -220,6 +220,10 @@ class AccountDunningNotice(models.Model):
                 self.partner_id.message_post(body=message)
 
     def _send_dunning_emails(self, template):
+        # One wkhtmltopdf run renders the batch's letters; each is kept on its notice
+        # and attached from there, instead of one run per email.
+        for report in template.report_template_ids:
+            report._render_qweb_pdf(report, res_ids=self.ids)
         template.send_mail_batch(self.ids, email_layout_xmlid="mail.mail_notification_light")
         self.email_state = "queued"
 
@@ -295,6 +299,28 @@ class AccountDunningNotice(models.Model):
             partner = notice.partner_id.commercial_partner_id
             values[notice.id] = {
                 "lang": lang,
+                # Formatted once here: a letter may list many invoices.
+                "rows": [
+                    {
+                        "invoice": line.move_id.name,
+                        "invoice_date": format_date(self.env, line.invoice_date, lang_code=lang),
+                        "due_date": format_date(self.env, line.invoice_date_due, lang_code=lang),
+                        "days_overdue": max(line.days_overdue, 0),
+                        "amount_total": format_amount(
+                            self.env, line.amount_total, currency, lang_code=lang
+                        ),
+                        "paid": format_amount(
+                            self.env,
+                            line.amount_total - line.amount_residual,
+                            currency,
+                            lang_code=lang,
+                        ),
+                        "amount_residual": format_amount(
+                            self.env, line.amount_residual, currency, lang_code=lang
+                        ),
+                    }
+                    for line in notice.line_ids
+                ],
                 "charges": charges,
                 "total": total,
                 "total_in_words": amount_in_words(

@@ -3,6 +3,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from unittest.mock import patch
 
 from odoo.tests import HttpCase, tagged
 from odoo.tools import format_date
@@ -293,3 +294,36 @@ class TestDunningLetters(DunningTestCommon, HttpCase):
         text = pdf_text(mail.attachment_ids.raw)
         self._assert_in("trois cents euros", text)
         self.assertEqual(mail.recipient_ids, partner)
+
+    def test_emails_of_a_batch_render_their_letters_in_one_run(self):
+        customers = self.env["res.partner"].create(
+            [
+                {"name": f"Mail {index}", "is_company": True, "email": f"m{index}@example.com"}
+                for index in range(3)
+            ]
+        )
+        for customer in customers:
+            self._create_dunning_invoice(customer, 100.0, DUE, currency_id=self.eur.id)
+        notices = self._run_dunning(day(31)).notice_ids
+        self.assertEqual(set(notices.mapped("email_state")), {"pending"})
+        # A spy on the wkhtmltopdf runs: how many, of how many documents.
+        report_class = type(self.env["ir.actions.report"])
+        run_wkhtmltopdf = report_class._run_wkhtmltopdf
+        runs = []
+
+        def counting(report, bodies, *args, **kwargs):
+            runs.append(len(bodies))
+            return run_wkhtmltopdf(report, bodies, *args, **kwargs)
+
+        with patch.object(report_class, "_run_wkhtmltopdf", counting):
+            self.env["account.dunning.notice"].with_context(
+                force_report_rendering=True
+            )._cron_send_dunning_emails()
+        self.assertEqual(runs, [3], "one run for the three letters")
+        for notice in notices:
+            [mail] = self.env["mail.mail"].search(
+                [("model", "=", notice._name), ("res_id", "=", notice.id)]
+            )
+            self.assertEqual(len(mail.attachment_ids), 1)
+            self._assert_in(notice.name, pdf_text(mail.attachment_ids.raw))
+            self._assert_in(notice.partner_id.name, pdf_text(mail.attachment_ids.raw))

@@ -98,7 +98,6 @@ def epc_qr_payload(name, iban, amount, bic="", reference="", remittance=""):
 def qr_png(data, box_size=6):
     """A PNG of a QR code of `data`, error correction M (as the EPC requires)."""
     import qrcode  # noqa: PLC0415 - only the letters need it
-    from qrcode.image.pure import PyPNGImage  # noqa: PLC0415 - no Pillow needed
 
     code = qrcode.QRCode(
         box_size=box_size, border=4, error_correction=qrcode.constants.ERROR_CORRECT_M
@@ -106,5 +105,14 @@ def qr_png(data, box_size=6):
     code.add_data(data.encode())
     code.make(fit=True)
     stream = io.BytesIO()
-    code.make_image(image_factory=PyPNGImage).save(stream)
+    try:
+        # Pillow (Odoo has it) draws a code in a few milliseconds.
+        import PIL  # noqa: F401, PLC0415
+        from qrcode.image.pil import PilImage  # noqa: PLC0415
+
+        code.make_image(image_factory=PilImage).save(stream, format="PNG")
+    except ImportError:
+        from qrcode.image.pure import PyPNGImage  # noqa: PLC0415
+
+        code.make_image(image_factory=PyPNGImage).save(stream)
     return stream.getvalue()
