@@ -274,8 +274,8 @@ class AccountDunningNotice(models.Model):
             }
         )
         self.letter_state = "printed"
-        for notice in self:
-            notice.message_post(body=_("Letter printed (batch of %(count)s).", count=len(self)))
+        body = _("Letter printed (batch of %(count)s).", count=len(self))
+        self._message_log_batch(bodies=dict.fromkeys(self.ids, body))
         return attachment
 
     def _get_letter_lang(self):

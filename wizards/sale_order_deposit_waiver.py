@@ -19,6 +19,9 @@ class SaleOrderDepositWaiver(models.TransientModel):
 
     def action_waive(self):
         self.ensure_one()
+        # Checked here too: the wizard's access rights are not the only way in.
+        if not self.env.user.has_group("account_dunning.group_deposit_manager"):
+            raise AccessError(_("Only deposit managers may waive a deposit or a credit hold."))
         error = self._waive_error_message()
         if error:
             raise UserError(error)
@@ -29,9 +32,6 @@ class SaleOrderDepositWaiver(models.TransientModel):
         return {"type": "ir.actions.act_window_close"}
 
     def _waive_error_message(self):
-        # Checked here too: the wizard's access rights are not the only way in.
-        if not self.env.user.has_group("account_dunning.group_deposit_manager"):
-            raise AccessError(_("Only deposit managers may waive a deposit or a credit hold."))
         if not self.reason or not self.reason.strip():
             return _("Give the reason for the waiver.")
         order = self.order_id
