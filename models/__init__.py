@@ -13,3 +13,4 @@ from . import res_partner
 from . import account_move
 from . import sale_deposit_rule
 from . import sale_order
+from . import ir_actions_report

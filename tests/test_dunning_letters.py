@@ -1,3 +1,4 @@
+import io
 import os
 import shutil
 import subprocess
@@ -5,9 +6,14 @@ import tempfile
 from pathlib import Path
 from unittest.mock import patch
 
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import format_date
+from odoo.tools.pdf import PdfFileReader
 
+from odoo.addons.base.models.ir_actions_report import IrActionsReport as OdooReport
+
+from ..models import ir_actions_report
 from .common import DUE, DunningTestCommon, day
 
 IBAN = "DE89370400440532013000"
@@ -327,3 +333,89 @@ class TestDunningLetters(DunningTestCommon, HttpCase):
             self.assertEqual(len(mail.attachment_ids), 1)
             self._assert_in(notice.name, pdf_text(mail.attachment_ids.raw))
             self._assert_in(notice.partner_id.name, pdf_text(mail.attachment_ids.raw))
+
+    def _kept_letter(self, notice):
+        return self.env["ir.attachment"].search(
+            [("res_model", "=", notice._name), ("res_id", "=", notice.id)]
+        )
+
+    def test_a_batch_renders_in_concurrent_runs_split_by_letter(self):
+        customers = self.env["res.partner"].create(
+            [{"name": f"Parallel {index}", "is_company": True} for index in range(5)]
+        )
+        for customer in customers[:4]:
+            self._create_dunning_invoice(customer, 100.0, DUE, currency_id=self.eur.id)
+        # A letter of several pages: Odoo splits its run by the letters' outlines.
+        long_invoices = self.env["account.move"].concat(
+            *(
+                self._create_dunning_invoice(customers[4], 10.0 + i, DUE, currency_id=self.eur.id)
+                for i in range(40)
+            )
+        )
+        notices = self._run_dunning(day(31)).notice_ids.sorted("id")
+        self.assertEqual(len(notices), 5)
+        # A letter already rendered is kept and reused, not rendered again.
+        self._render(notices[0])
+        first_letter = self._kept_letter(notices[0])
+        self.env["ir.config_parameter"].set_param("account_dunning.letter_pdf_processes", "2")
+        # Spies on the wkhtmltopdf runs: ours (concurrent) and Odoo's own.
+        concurrent_runs, odoo_runs = [], []
+        run_concurrently = ir_actions_report.IrActionsReport._run_wkhtmltopdf_concurrently
+        run_wkhtmltopdf = OdooReport._run_wkhtmltopdf
+
+        def spy_concurrent(report, letters_report, jobs):
+            concurrent_runs.append([len(job[0]) for job in jobs])
+            return run_concurrently(report, letters_report, jobs)
+
+        def spy_odoo(report, bodies, *args, **kwargs):
+            odoo_runs.append(len(bodies))
+            return run_wkhtmltopdf(report, bodies, *args, **kwargs)
+
+        with (
+            patch.object(ir_actions_report, "MIN_LETTERS_PER_RUN", 1),
+            patch.object(
+                ir_actions_report.IrActionsReport, "_run_wkhtmltopdf_concurrently", spy_concurrent
+            ),
+            patch.object(OdooReport, "_run_wkhtmltopdf", spy_odoo),
+        ):
+            text = pdf_text(self._render(notices))
+        self.assertEqual(concurrent_runs, [[2, 2]], "the four letters left, in two runs at once")
+        self.assertEqual(odoo_runs, [], "Odoo splits the runs' PDFs without rendering again")
+        positions = [text.index(notice.name) for notice in notices]
+        self.assertEqual(positions, sorted(positions), "the batch keeps the notices' order")
+        self.assertEqual(self._kept_letter(notices[0]), first_letter)
+        for notice in notices:
+            letter = self._kept_letter(notice)
+            self.assertEqual(len(letter), 1)
+            letter_text = pdf_text(letter.raw)
+            self._assert_in(notice.name, letter_text)
+            self._assert_in(notice.partner_id.name, letter_text)
+            for other in notices - notice:
+                self.assertNotIn(other.name, letter_text)
+        long_letter = self._kept_letter(notices.filtered(lambda n: n.partner_id == customers[4]))
+        self.assertGreater(PdfFileReader(io.BytesIO(long_letter.raw)).numPages, 1)
+        long_text = pdf_text(long_letter.raw)
+        for invoice in long_invoices:
+            self._assert_in(invoice.name, long_text)
+
+    def test_letter_processes_must_be_a_whole_number(self):
+        notice, _invoices = self._letter([80.0], 50)
+        self.env["ir.config_parameter"].set_param("account_dunning.letter_pdf_processes", "two")
+        with self.assertRaisesRegex(UserError, "must be a whole number, not 'two'"):
+            self._render(notice)
+
+    def test_a_failed_concurrent_run_stops_with_its_message(self):
+        customers = self.env["res.partner"].create(
+            [{"name": f"Failing {index}", "is_company": True} for index in range(2)]
+        )
+        for customer in customers:
+            self._create_dunning_invoice(customer, 100.0, DUE, currency_id=self.eur.id)
+        notices = self._run_dunning(day(31)).notice_ids
+        self.env["ir.config_parameter"].set_param("account_dunning.letter_pdf_processes", "2")
+        self.env["ir.config_parameter"].set_param("report.print_delay", "soon")
+        with (
+            patch.object(ir_actions_report, "MIN_LETTERS_PER_RUN", 1),
+            self.assertRaisesRegex(UserError, "Wkhtmltopdf failed .*javascript-delay"),
+        ):
+            self._render(notices)
+        self.assertFalse(self._kept_letter(notices[0]), "nothing kept from a failed batch")

@@ -1,0 +1,215 @@
+import hashlib
+import logging
+import os
+import subprocess
+import tempfile
+from collections import OrderedDict
+from pathlib import Path
+
+from odoo import _, models
+from odoo.exceptions import UserError
+from odoo.tools.safe_eval import safe_eval, time
+
+from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
+
+from ..tools.batches import split_in_runs
+
+_logger = logging.getLogger(__name__)
+
+LETTER_REPORT = "account_dunning.report_dunning_notice"
+# A run costs about 2 s before its first page (start, script delay), then about
+# 0.15 s a page: smaller runs would save little and hold a processor.
+MIN_LETTERS_PER_RUN = 10
+# wkhtmltopdf loads the headers of every document of its run on each page: a
+# run's cost grows with the square of its size (150 letters: 39 s in one run).
+MAX_LETTERS_PER_RUN = 50
+
+
+class IrActionsReport(models.Model):
+    _inherit = "ir.actions.report"
+
+    def _render_qweb_html(self, report_ref, docids, data=None):
+        prerendered = self.env.context.get("account_dunning_letter_html", {})
+        if docids and (html := prerendered.get(tuple(docids))):
+            return html, "html"
+        return super()._render_qweb_html(report_ref, docids, data=data)
+
+    def _run_wkhtmltopdf(self, bodies, report_ref=False, header=None, footer=None, **kwargs):
+        prerendered = self.env.context.get("account_dunning_letter_pdf", {})
+        if prerendered and (pdf := prerendered.get(_pdf_key(bodies, header, footer))):
+            return pdf
+        return super()._run_wkhtmltopdf(
+            bodies, report_ref=report_ref, header=header, footer=footer, **kwargs
+        )
+
+    def _render_qweb_pdf_prepare_streams(self, report_ref, data, res_ids=None):
+        """A batch of letters renders in several wkhtmltopdf runs at once, one per
+        processor: Odoo runs one for the whole batch. Each run's PDF then goes
+        through Odoo's own splitting and attachment handling."""
+        report = self._get_report(report_ref)
+        if (
+            report.report_name != LETTER_REPORT
+            or not res_ids
+            or len(res_ids) != len(set(res_ids))
+            or self.get_wkhtmltopdf_state() == "install"
+        ):
+            return super()._render_qweb_pdf_prepare_streams(report_ref, data, res_ids=res_ids)
+        kept_ids = report._get_kept_letter_ids(res_ids)
+        to_render = [res_id for res_id in res_ids if res_id not in kept_ids]
+        chunks = split_in_runs(
+            to_render, report._get_letter_pdf_processes(), MIN_LETTERS_PER_RUN, MAX_LETTERS_PER_RUN
+        )
+        if len(chunks) < 2:
+            return super()._render_qweb_pdf_prepare_streams(report_ref, data, res_ids=res_ids)
+
+        data = dict(data or {}, report_type="pdf", debug=False)
+        html_by_chunk, jobs = {}, []
+        for chunk in chunks:
+            html = self.with_context(debug=False)._render_qweb_html(report_ref, chunk, data=data)[0]
+            html_by_chunk[tuple(chunk)] = html
+            bodies, _ids, header, footer, paperformat_args = report.with_context(
+                debug=False
+            )._prepare_html(html, report_model=report.model)
+            jobs.append((bodies, header, footer, paperformat_args))
+        pdfs = self._run_wkhtmltopdf_concurrently(report, jobs)
+
+        # Odoo splits each run's PDF by letter; its wkhtmltopdf call gets the PDF above.
+        prerendered = self.with_context(
+            account_dunning_letter_html=html_by_chunk,
+            account_dunning_letter_pdf={
+                _pdf_key(bodies, header, footer): pdf
+                for (bodies, header, footer, _args), pdf in zip(jobs, pdfs, strict=True)
+            },
+        )
+        kept = [res_id for res_id in res_ids if res_id in kept_ids]
+        streams = {}
+        for ids in ([kept] if kept else []) + chunks:
+            part = super(IrActionsReport, prerendered)._render_qweb_pdf_prepare_streams(
+                report_ref, data, res_ids=ids
+            )
+            if False in part:  # a run could not be split by letter: render as Odoo does
+                return super()._render_qweb_pdf_prepare_streams(report_ref, data, res_ids=res_ids)
+            streams.update(part)
+        return OrderedDict((res_id, streams[res_id]) for res_id in res_ids)
+
+    def _get_kept_letter_ids(self, res_ids):
+        """The records among `res_ids` whose letter is kept and reused (the report's
+        attachment), found in one query instead of one per record."""
+        if not (self.attachment and self.attachment_use) or self.env.context.get(
+            "report_pdf_no_attachment"
+        ):
+            return set()
+        records = self.env[self.model].browse(res_ids)
+        names = {
+            record.id: safe_eval(self.attachment, {"object": record, "time": time})
+            for record in records
+        }
+        attachments = self.env["ir.attachment"].search_fetch(
+            [
+                ("res_model", "=", self.model),
+                ("res_id", "in", records.ids),
+                ("name", "in", [name for name in names.values() if name]),
+            ],
+            ["res_id", "name"],
+        )
+        return {att.res_id for att in attachments if names.get(att.res_id) == att.name}
+
+    def _get_letter_pdf_processes(self):
+        """How many wkhtmltopdf may run at once for one batch of letters: the system
+        parameter account_dunning.letter_pdf_processes, else one per processor (at
+        most 4)."""
+        param = (
+            self.env["ir.config_parameter"].sudo().get_param("account_dunning.letter_pdf_processes")
+        )
+        try:
+            return max(int(param), 1) if param else min(os.cpu_count() or 1, 4)
+        except ValueError:
+            raise UserError(
+                _(
+                    "The system parameter account_dunning.letter_pdf_processes must be a "
+                    "whole number, not %(value)r.",
+                    value=param,
+                )
+            ) from None
+
+    def _run_wkhtmltopdf_concurrently(self, report, jobs):
+        """The PDF of each job (bodies, header, footer, paperformat arguments), with
+        up to `_get_letter_pdf_processes()` wkhtmltopdf processes at a time. Same
+        files and arguments as `_run_wkhtmltopdf`, but no session cookie: a letter's
+        images are inline and its styles public."""
+        wkhtmltopdf = _get_wkhtmltopdf_bin()
+        processes = self._get_letter_pdf_processes()
+        paperformat = report.get_paperformat()
+        pdfs = [None] * len(jobs)
+        running, pending = [], list(enumerate(jobs))
+        with tempfile.TemporaryDirectory(prefix="account_dunning_letters_") as tmp:
+            try:
+                while pending or running:
+                    while pending and len(running) < processes:
+                        index, (bodies, header, footer, paperformat_args) = pending.pop(0)
+                        args = self._build_wkhtmltopdf_args(
+                            paperformat,
+                            self.env.context.get("landscape"),
+                            specific_paperformat_args=paperformat_args,
+                            set_viewport_size=self.env.context.get("set_viewport_size"),
+                        )
+                        run = Path(tmp, str(index))
+                        run.mkdir()
+                        files = _write_run_files(run, header, footer, bodies)
+                        with open(run / "stderr.txt", "wb") as stderr:
+                            process = subprocess.Popen(
+                                [wkhtmltopdf, *args, *files],
+                                stdout=subprocess.DEVNULL,
+                                stderr=stderr,
+                            )
+                        running.append((index, run, process))
+                    index, run, process = running[0]
+                    process.wait()
+                    running.pop(0)
+                    pdfs[index] = self._read_wkhtmltopdf_run(run, process.returncode)
+            finally:  # an error stops the other runs before their files go
+                for _index, _run, process in running:
+                    process.kill()
+                    process.wait()
+        return pdfs
+
+    def _read_wkhtmltopdf_run(self, folder, returncode):
+        """The PDF of a finished run; its error output when it made none."""
+        err = (folder / "stderr.txt").read_text(errors="replace")
+        pdf = folder / "report.pdf"
+        # Exit code 1 only reports warnings, as Odoo accepts; but no PDF is no PDF.
+        if returncode not in (0, 1) or not pdf.is_file() or not pdf.stat().st_size:
+            raise UserError(
+                _(
+                    "Wkhtmltopdf failed (error code: %(error_code)s). Message: %(message)s",
+                    error_code=returncode,
+                    # Its first line names a bad argument, the last ones a failed page.
+                    message=err if len(err) <= 1000 else f"{err[:500]} … {err[-500:]}",
+                )
+            )
+        if err:
+            _logger.warning("wkhtmltopdf: %s", err)
+        return pdf.read_bytes()
+
+
+def _write_run_files(folder, header, footer, bodies):
+    """wkhtmltopdf's file arguments. The body names follow Odoo's: the header
+    script finds a page's header by the number after 'report.body.tmp.'."""
+    args = []
+    for name, html in (("header", header), ("footer", footer)):
+        if html:
+            (folder / f"{name}.html").write_text(html, encoding="utf-8")
+            args += [f"--{name}-html", str(folder / f"{name}.html")]
+    for index, body in enumerate(bodies):
+        path = folder / f"report.body.tmp.{index}.html"
+        path.write_text(body, encoding="utf-8")
+        args.append(str(path))
+    return [*args, str(folder / "report.pdf")]
+
+
+def _pdf_key(bodies, header, footer):
+    digest = hashlib.sha256()
+    for part in (header or "", footer or "", *bodies):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
