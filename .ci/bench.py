@@ -211,8 +211,9 @@ def run_oca():
 
 
 def bench_pdfs(run, count=50):
-    """Seconds to render `count` letters in one batch, and Odoo's own invoice PDF
-    for `count` invoices, in the same process (both warmed up by one document)."""
+    """Seconds to render `count` letters in one batch (with one wkhtmltopdf, then
+    with the default number at once), and Odoo's own invoice PDF for `count`
+    invoices, in the same process (each warmed up by one document)."""
     if report_url := os.environ.get("REPORT_URL"):
         env["ir.config_parameter"].set_param("report.url", report_url)
     notices = run.notice_ids.sorted("id")[: count + 1]
@@ -221,16 +222,22 @@ def bench_pdfs(run, count=50):
     )
     letters = env.ref("account_dunning.action_report_dunning_notice")
     invoice_report = env.ref("account.account_invoices")
+    parameter = "account_dunning.letter_pdf_processes"
+    default_processes = letters._get_letter_pdf_processes()
     timings = {}
-    for name, report, records in (
-        ("letters", letters, notices),
-        ("invoices", invoice_report, invoices),
+    for name, report, records, processes in (
+        ("letters_1", letters, notices, 1),
+        ("letters", letters, notices, default_processes),
+        ("invoices", invoice_report, invoices, 1),
     ):
+        env["ir.config_parameter"].set_param(parameter, processes)
+        savepoint = env.cr.savepoint()  # each letter run starts with no letter kept
         report._render_qweb_pdf(report, records[:1].ids)  # warm-up: assets, templates
         started = time.monotonic()
         report._render_qweb_pdf(report, records[1:].ids)
-        timings[name] = (time.monotonic() - started, len(records) - 1)
-    env.cr.rollback()  # the letters kept on their notices are not part of the run
+        timings[name] = (time.monotonic() - started, len(records) - 1, processes)
+        savepoint.close(rollback=True)
+    env.cr.rollback()
     return timings
 
 
@@ -255,11 +262,16 @@ say(f"{'peak RSS (MiB, process)':28}{rss_peak:>18.0f}")
 say(f"{'peak RSS growth in run (MiB)':28}{rss_delta:>18.0f}")
 say(f"speed-up: {oca / ours:.1f}x   time per invoice: {1000 * ours / N:.3f} ms")
 say(f"email job: {run.email_count} emails rendered into the mail queue in {email_job:.1f} s")
-(letter_time, letters), (invoice_time, invoices) = pdfs["letters"], pdfs["invoices"]
+columns = [
+    (f"letters, {pdfs['letters_1'][2]} process", *pdfs["letters_1"][:2]),
+    (f"letters, {pdfs['letters'][2]} processes", *pdfs["letters"][:2]),
+    ("Odoo invoice PDF", *pdfs["invoices"][:2]),
+]
 say("")
-say(f"{'PDF batch':28}{'dunning letters':>18}{'Odoo invoice PDF':>22}")
-say(f"{'documents':28}{letters:>18}{invoices:>22}")
-say(f"{'time (s)':28}{letter_time:>18.2f}{invoice_time:>22.2f}")
-say(f"{'documents per second':28}{letters / letter_time:>18.1f}{invoices / invoice_time:>22.1f}")
+say(f"{'PDF batch':24}" + "".join(f"{name:>22}" for name, _t, _n in columns))
+say(f"{'documents':24}" + "".join(f"{count:>22}" for _name, _t, count in columns))
+say(f"{'time (s)':24}" + "".join(f"{spent:>22.2f}" for _name, spent, _n in columns))
+say(f"{'documents per second':24}" + "".join(f"{n / t:>22.1f}" for _name, t, n in columns))
+(letter_time, letters), (invoice_time, invoices) = pdfs["letters"][:2], pdfs["invoices"][:2]
 bar = "met" if letters / letter_time >= invoices / invoice_time else "NOT met"
 say(f"bar (letters per second >= Odoo's invoice PDF): {bar}")
