@@ -84,6 +84,22 @@ class TestDunningLetters(DunningTestCommon, HttpCase):
         run = self._run_dunning(day(run_day))
         return run.notice_ids.filtered(lambda notice: notice.partner_id == partner), invoices
 
+    def _customers_with_an_overdue_invoice(self, prefix, count, with_email=False):
+        """`count` new customers, each owing one invoice of 100 EUR due on DUE."""
+        customers = self.env["res.partner"].create(
+            [
+                {
+                    "name": f"{prefix} {index}",
+                    "is_company": True,
+                    "email": with_email and f"{prefix.lower()}{index}@example.com",
+                }
+                for index in range(count)
+            ]
+        )
+        for customer in customers:
+            self._create_dunning_invoice(customer, 100.0, DUE, currency_id=self.eur.id)
+        return customers
+
     def _render(self, notices):
         report = self.env.ref("account_dunning.action_report_dunning_notice")
         pdf, kind = report.with_context(force_report_rendering=True)._render_qweb_pdf(
@@ -248,11 +264,7 @@ class TestDunningLetters(DunningTestCommon, HttpCase):
         (folder / "letters.pdf").unlink()
 
     def test_print_letters_renders_one_batch_and_marks_them_printed(self):
-        customers = self.env["res.partner"].create(
-            [{"name": f"Batch {index}", "is_company": True} for index in range(3)]
-        )
-        for customer in customers:
-            self._create_dunning_invoice(customer, 100.0, DUE, currency_id=self.eur.id)
+        self._customers_with_an_overdue_invoice("Batch", 3)
         notices = self._run_dunning(day(31)).notice_ids
         self.assertEqual(set(notices.mapped("letter_state")), {"to_print"})
         user = self._create_user("printer", "account_dunning.group_dunning_user")
@@ -302,14 +314,7 @@ class TestDunningLetters(DunningTestCommon, HttpCase):
         self.assertEqual(mail.recipient_ids, partner)
 
     def test_emails_of_a_batch_render_their_letters_in_one_run(self):
-        customers = self.env["res.partner"].create(
-            [
-                {"name": f"Mail {index}", "is_company": True, "email": f"m{index}@example.com"}
-                for index in range(3)
-            ]
-        )
-        for customer in customers:
-            self._create_dunning_invoice(customer, 100.0, DUE, currency_id=self.eur.id)
+        self._customers_with_an_overdue_invoice("Mail", 3, with_email=True)
         notices = self._run_dunning(day(31)).notice_ids
         self.assertEqual(set(notices.mapped("email_state")), {"pending"})
         # A spy on the wkhtmltopdf runs: how many, of how many documents.
@@ -340,11 +345,7 @@ class TestDunningLetters(DunningTestCommon, HttpCase):
         )
 
     def test_a_batch_renders_in_concurrent_runs_split_by_letter(self):
-        customers = self.env["res.partner"].create(
-            [{"name": f"Parallel {index}", "is_company": True} for index in range(5)]
-        )
-        for customer in customers[:4]:
-            self._create_dunning_invoice(customer, 100.0, DUE, currency_id=self.eur.id)
+        customers = self._customers_with_an_overdue_invoice("Parallel", 5)
         # A letter of several pages: Odoo splits its run by the letters' outlines.
         long_invoices = self.env["account.move"].concat(
             *(
@@ -405,11 +406,7 @@ class TestDunningLetters(DunningTestCommon, HttpCase):
             self._render(notice)
 
     def test_a_failed_concurrent_run_stops_with_its_message(self):
-        customers = self.env["res.partner"].create(
-            [{"name": f"Failing {index}", "is_company": True} for index in range(2)]
-        )
-        for customer in customers:
-            self._create_dunning_invoice(customer, 100.0, DUE, currency_id=self.eur.id)
+        self._customers_with_an_overdue_invoice("Failing", 2)
         notices = self._run_dunning(day(31)).notice_ids
         self.env["ir.config_parameter"].set_param("account_dunning.letter_pdf_processes", "2")
         self.env["ir.config_parameter"].set_param("report.print_delay", "soon")
