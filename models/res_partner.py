@@ -225,11 +225,13 @@ class ResPartner(models.Model):
             return "account_dunning.group_deposit_manager"
         return super()._dunning_field_group(field_name)
 
-    def _get_deposit_facts(self, company, invoice_counts=()):
+    def _get_deposit_facts(self, company, invoice_counts=(), excluded_moves=None):
         """What the deposit rules look at, per commercial partner in `self`, for
         `company`: tags, whether any invoice was ever paid, the average payment
         delay over each of the latest `invoice_counts` invoices, the highest
-        dunning level reached and the credit hold. A few set-based queries."""
+        dunning level reached and the credit hold. A few set-based queries.
+        `excluded_moves` (the orders' own deposit invoices) count for neither."""
+        excluded_ids = excluded_moves.ids if excluded_moves else []
         partners = self.commercial_partner_id
         if not partners:
             return {}
@@ -245,13 +247,16 @@ class ResPartner(models.Model):
                     ("move_type", "=", "out_invoice"),
                     ("state", "=", "posted"),
                     ("payment_state", "in", ("paid", "in_payment")),
+                    ("id", "not in", excluded_ids),
                 ],
                 groupby=["commercial_partner_id"],
             )
         }
         delays = {}
         if invoice_counts:
-            delays = self._get_deposit_payment_delays(partners, company, max(invoice_counts), today)
+            delays = self._get_deposit_payment_delays(
+                partners, company, max(invoice_counts), today, excluded_ids
+            )
         # sudo: collection figures are for accounting users; the rules apply to every seller.
         max_level = {}
         domain = [
@@ -281,7 +286,7 @@ class ResPartner(models.Model):
         return facts
 
     @api.model
-    def _get_deposit_payment_delays(self, partners, company, limit, today):
+    def _get_deposit_payment_delays(self, partners, company, limit, today, excluded_ids=()):
         """Days late of each partner's latest `limit` invoices that are paid or overdue,
         newest first: a paid invoice counts until its last payment, an open one until
         today."""
@@ -303,6 +308,7 @@ class ResPartner(models.Model):
                        AND move.company_id = %(company)s
                        AND move.move_type = 'out_invoice'
                        AND move.state = 'posted'
+                       AND NOT move.id = ANY(%(excluded)s)
                        AND (move.payment_state IN ('paid', 'in_payment')
                             OR (move.payment_state IN ('not_paid', 'partial')
                                 AND move.invoice_date_due < %(today)s))
@@ -325,6 +331,7 @@ class ResPartner(models.Model):
                 company=company.id,
                 today=today,
                 limit=limit,
+                excluded=list(excluded_ids),
             )
         )
         delays = {}

@@ -118,7 +118,12 @@ class SaleOrder(models.Model):
             orders = quotations.filtered(lambda order, company=company: order.company_id == company)
             company_rules = rules.filtered(lambda rule, company=company: rule.company_id == company)
             counts = set(company_rules.filtered("late_min_days").mapped("late_invoice_count"))
-            facts = orders.partner_id._get_deposit_facts(company, tuple(counts))
+            # An order's own deposit invoice is not the customer's history.
+            facts = orders.partner_id._get_deposit_facts(
+                company,
+                tuple(counts),
+                excluded_moves=orders.order_line.filtered("is_downpayment").invoice_lines.move_id,
+            )
             for order in orders:
                 partner = order.partner_id.commercial_partner_id
                 rule, values = order._get_deposit_rule(partner, company_rules, facts[partner.id])
@@ -135,7 +140,12 @@ class SaleOrder(models.Model):
     def _compute_deposit_received_amount(self):
         for order in self:
             invoices = order._get_deposit_invoices()
-            received = sum(invoices.mapped(lambda move: move.amount_total - move.amount_residual))
+            # Money only: what payments settled, not credit notes (in the invoice currency).
+            received = sum(
+                partial.debit_amount_currency
+                for partial in invoices.line_ids.matched_credit_ids
+                if not partial.credit_move_id.move_id.is_invoice(include_receipts=True)
+            )
             # A transaction that paid one of these invoices is already counted.
             for tx in order.transaction_ids:
                 if tx.state == "done" and not tx.invoice_ids & invoices:

@@ -327,6 +327,37 @@ class TestDepositEnforcement(DepositTestCommon):
         self._product_lines(order).product_uom_qty = 5
         self.assertEqual(order.deposit_required_amount, 600.0)
 
+    def test_a_credit_note_is_not_a_received_deposit(self):
+        order = self._create_quotation(quantity=2, user=self.salesperson)
+        invoice = self._request_deposit(order)
+        self._pay(invoice, 200.0, fields.Date.today())
+        # The rest of the deposit invoice is settled by a credit note, not by money.
+        reversal = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"journal_id": invoice.journal_id.id, "reason": "Deposit reduced"})
+        )
+        credit_note = self.env["account.move"].browse(reversal.refund_moves()["res_id"])
+        line = credit_note.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        line.price_unit = line.price_unit * 2 / 3  # 400 of the 600
+        credit_note.action_post()  # reconciled with the invoice it reverses
+        self.assertTrue(invoice.currency_id.is_zero(invoice.amount_residual))
+        self.assertEqual(order.deposit_received_amount, 200.0)
+        self.assertEqual(order.deposit_required_amount, 600.0)
+        self.assertEqual(order.deposit_state, "partial")
+        with self.assertRaisesRegex(UserError, r"missing: \$\xa0400.00"):
+            order.with_user(self.salesperson).action_confirm()
+
+    def test_the_orders_own_deposit_does_not_make_the_customer_known(self):
+        order = self._create_quotation(quantity=2, user=self.salesperson)
+        self._pay(self._request_deposit(order), 600.0, fields.Date.today())
+        self.assertEqual(order.deposit_state, "paid")
+        # Still a new customer for this order: the requirement follows its total.
+        self._product_lines(order).product_uom_qty = 4
+        self.assertEqual(order.deposit_required_amount, 1200.0)
+        self.assertEqual(order.deposit_state, "partial")
+        self.assertEqual(order.deposit_missing_amount, 600.0)
+
     def test_deposit_status_is_tracked_in_the_chatter(self):
         # These tests run with mail tracking off (AccountTestInvoicingCommon): turn it on.
         env = self.env(context={"lang": "en_US"})
