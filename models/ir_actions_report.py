@@ -56,9 +56,8 @@ class IrActionsReport(models.Model):
             return super()._render_qweb_pdf_prepare_streams(report_ref, data, res_ids=res_ids)
         kept_ids = report._get_kept_letter_ids(res_ids)
         to_render = [res_id for res_id in res_ids if res_id not in kept_ids]
-        chunks = split_in_runs(
-            to_render, report._get_letter_pdf_processes(), MIN_LETTERS_PER_RUN, MAX_LETTERS_PER_RUN
-        )
+        processes = report._get_letter_pdf_processes()
+        chunks = split_in_runs(to_render, processes, MIN_LETTERS_PER_RUN, MAX_LETTERS_PER_RUN)
         if len(chunks) < 2:
             return super()._render_qweb_pdf_prepare_streams(report_ref, data, res_ids=res_ids)
 
@@ -71,7 +70,7 @@ class IrActionsReport(models.Model):
                 debug=False
             )._prepare_html(html, report_model=report.model)
             jobs.append((bodies, header, footer, paperformat_args))
-        pdfs = self._run_wkhtmltopdf_concurrently(report, jobs)
+        pdfs = self._run_wkhtmltopdf_concurrently(report, jobs, processes)
 
         # Odoo splits each run's PDF by letter; its wkhtmltopdf call gets the PDF above.
         prerendered = self.with_context(
@@ -132,13 +131,12 @@ class IrActionsReport(models.Model):
                 )
             ) from None
 
-    def _run_wkhtmltopdf_concurrently(self, report, jobs):
+    def _run_wkhtmltopdf_concurrently(self, report, jobs, processes):
         """The PDF of each job (bodies, header, footer, paperformat arguments), with
-        up to `_get_letter_pdf_processes()` wkhtmltopdf processes at a time. Same
-        files and arguments as `_run_wkhtmltopdf`, but no session cookie: a letter's
-        images are inline and its styles public."""
+        up to `processes` wkhtmltopdf at a time. Same files and arguments as
+        `_run_wkhtmltopdf`, but no session cookie: a letter's images are inline and
+        its styles public."""
         wkhtmltopdf = _get_wkhtmltopdf_bin()
-        processes = self._get_letter_pdf_processes()
         paperformat = report.get_paperformat()
         pdfs = [None] * len(jobs)
         running, pending = [], list(enumerate(jobs))

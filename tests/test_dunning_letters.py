@@ -364,9 +364,9 @@ class TestDunningLetters(DunningTestCommon, HttpCase):
         run_concurrently = ir_actions_report.IrActionsReport._run_wkhtmltopdf_concurrently
         run_wkhtmltopdf = OdooReport._run_wkhtmltopdf
 
-        def spy_concurrent(report, letters_report, jobs):
+        def spy_concurrent(report, letters_report, jobs, processes):
             concurrent_runs.append([len(job[0]) for job in jobs])
-            return run_concurrently(report, letters_report, jobs)
+            return run_concurrently(report, letters_report, jobs, processes)
 
         def spy_odoo(report, bodies, *args, **kwargs):
             odoo_runs.append(len(bodies))
