@@ -10,6 +10,8 @@ DUNNING_MOVE_FIELDS = (
     "dunning_block_reason",
     "dunning_promise_date",
 )
+# Written by the dunning run alone.
+DUNNING_SERVER_MOVE_FIELDS = ("dunning_charge_notice_id",)
 
 
 class AccountMove(models.Model):
@@ -64,6 +66,14 @@ class AccountMove(models.Model):
         string="Days Overdue",
         compute="_compute_dunning_days_overdue",
     )
+
+    _sql_constraints = [
+        (
+            "dunning_charge_notice_unique",
+            "UNIQUE (dunning_charge_notice_id)",
+            "A dunning notice is charged by one invoice only, ever.",
+        ),
+    ]
 
     # ------------------------------------------------------------
     # COMPUTE METHODS
@@ -130,4 +140,31 @@ class AccountMove(models.Model):
 
     @api.model
     def _dunning_protected_fields(self):
-        return set(DUNNING_MOVE_FIELDS)
+        return set(DUNNING_MOVE_FIELDS + DUNNING_SERVER_MOVE_FIELDS)
+
+    @api.model
+    def _dunning_field_group(self, field_name):
+        if field_name in DUNNING_SERVER_MOVE_FIELDS:
+            return None
+        return super()._dunning_field_group(field_name)
+
+    def _deposit_money_share(self):
+        """The share of this entry's receivable side that is money received: its
+        liquidity lines for a payment or a bank statement line, nothing for a credit
+        note, a write-off or any other entry."""
+        self.ensure_one()
+        # sudo: what paid a deposit is read for every seller, not shown to them.
+        move = self.sudo()
+        if move.origin_payment_id:
+            liquidity = move.origin_payment_id._seek_for_lines()[0]
+        elif move.statement_line_id:
+            liquidity = move.statement_line_id._seek_for_lines()[0]
+        else:
+            return 0.0
+        receivable = move.line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable"
+        )
+        settled = -sum(receivable.mapped("balance"))
+        if move.company_currency_id.compare_amounts(settled, 0) <= 0:
+            return 0.0
+        return min(max(sum(liquidity.mapped("balance")) / settled, 0.0), 1.0)

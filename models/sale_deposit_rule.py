@@ -113,6 +113,32 @@ class SaleDepositRule(models.Model):
                 )
 
     # ------------------------------------------------------------
+    # CRUD METHODS
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rules = super().create(vals_list)
+        self.env["sale.order"]._mark_deposits_to_recompute(
+            [("company_id", "in", rules.company_id.ids)]
+        )
+        return rules
+
+    def write(self, vals):
+        companies = self.company_id
+        result = super().write(vals)
+        self.env["sale.order"]._mark_deposits_to_recompute(
+            [("company_id", "in", (companies | self.company_id).ids)]
+        )
+        return result
+
+    def unlink(self):
+        companies = self.company_id
+        result = super().unlink()
+        self.env["sale.order"]._mark_deposits_to_recompute([("company_id", "in", companies.ids)])
+        return result
+
+    # ------------------------------------------------------------
     # BUSINESS METHODS
     # ------------------------------------------------------------
 

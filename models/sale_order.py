@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_amount
 
 from ..tools.money import deposit_amount, deposit_shortfall
@@ -30,6 +30,10 @@ DEPOSIT_COMPUTED_FIELDS = (
     "deposit_missing_amount",
     "deposit_state",
 )
+# Links that carry money into the deposit: written by Odoo's own flows only.
+DEPOSIT_MONEY_LINKS = ("transaction_ids",)
+# Orders that may still be confirmed.
+QUOTATION_STATES = ("draft", "sent")
 
 
 class SaleOrder(models.Model):
@@ -89,7 +93,8 @@ class SaleOrder(models.Model):
     deposit_waived_date = fields.Datetime(string="Waived On", readonly=True, copy=False)
     deposit_credit_hold = fields.Boolean(
         string="Customer on Credit Hold",
-        related="partner_id.commercial_partner_id.dunning_credit_hold",
+        compute="_compute_deposit_credit_hold",
+        help="The customer, or the commercial entity of the invoice address, is on credit hold.",
     )
     deposit_hold_released = fields.Boolean(
         string="Credit Hold Overridden",
@@ -105,7 +110,7 @@ class SaleOrder(models.Model):
     @api.depends("amount_total", "partner_id", "company_id", "currency_id", "date_order", "state")
     def _compute_deposit_required_amount(self):
         # The requirement follows the quotation; once confirmed it is a fact, kept as is.
-        quotations = self.filtered(lambda order: order.state in ("draft", "sent"))
+        quotations = self.filtered(lambda order: order.state in QUOTATION_STATES)
         quotations.deposit_required_amount = 0.0
         quotations.deposit_rule_id = False
         quotations = quotations.filtered(lambda order: order.partner_id and order.company_id)
@@ -131,6 +136,8 @@ class SaleOrder(models.Model):
                 order.deposit_required_amount = order._get_deposit_amount(**values)
 
     @api.depends(
+        "partner_id",
+        "partner_invoice_id",
         "order_line.invoice_lines.move_id.state",
         "order_line.invoice_lines.move_id.amount_residual",
         "order_line.invoice_lines.move_id.payment_state",
@@ -140,15 +147,16 @@ class SaleOrder(models.Model):
     def _compute_deposit_received_amount(self):
         for order in self:
             invoices = order._get_deposit_invoices()
-            # Money only: what payments settled, not credit notes (in the invoice currency).
+            # Money only: the share of each reconciliation that a payment brought
+            # (not credit notes, write-offs or other entries), in the invoice currency.
             received = sum(
                 partial.debit_amount_currency
+                * partial.credit_move_id.move_id._deposit_money_share()
                 for partial in invoices.line_ids.matched_credit_ids
-                if not partial.credit_move_id.move_id.is_invoice(include_receipts=True)
             )
             # A transaction that paid one of these invoices is already counted.
-            for tx in order.transaction_ids:
-                if tx.state == "done" and not tx.invoice_ids & invoices:
+            for tx in order._get_deposit_transactions():
+                if not tx.invoice_ids & invoices:
                     received += tx.currency_id._convert(
                         tx.amount,
                         order.currency_id,
@@ -183,6 +191,16 @@ class SaleOrder(models.Model):
             order.deposit_state = state
             order.deposit_missing_amount = missing
 
+    @api.depends("partner_id", "partner_invoice_id", "company_id")
+    @api.depends_context("company")
+    def _compute_deposit_credit_hold(self):
+        for order in self:
+            partners = (order.partner_id | order.partner_invoice_id).commercial_partner_id
+            # sudo: the hold is collection data; every seller's order must respect it.
+            order.deposit_credit_hold = any(
+                partners.sudo().with_company(order.company_id).mapped("dunning_credit_hold")
+            )
+
     # ------------------------------------------------------------
     # CRUD METHODS
     # ------------------------------------------------------------
@@ -191,6 +209,8 @@ class SaleOrder(models.Model):
     def create(self, vals_list):
         # An import or RPC creating confirmed orders passes the same gate as the button:
         # created as quotations, so that their deposit is computed, then confirmed.
+        for vals in vals_list:
+            self._check_deposit_money_links(vals)
         confirmed = [index for index, vals in enumerate(vals_list) if vals.get("state") == "sale"]
         for index in confirmed:
             vals_list[index] = dict(vals_list[index], state="draft")
@@ -200,11 +220,25 @@ class SaleOrder(models.Model):
         return orders
 
     def write(self, vals):
-        if vals.get("state") == "sale":
-            self.filtered(
-                lambda order: order.state in ("draft", "sent")
-            )._check_deposit_before_confirmation()
-        return super().write(vals)
+        self._check_deposit_money_links(vals)
+        if vals.get("state") != "sale":
+            return super().write(vals)
+        to_confirm = self.filtered(lambda order: order.state != "sale")
+        not_quotations = to_confirm.filtered(lambda order: order.state not in QUOTATION_STATES)
+        if not_quotations:
+            raise UserError(
+                _(
+                    "Only quotations can be confirmed: %(orders)s.",
+                    orders=", ".join(not_quotations.mapped("display_name")),
+                )
+            )
+        # The gate looks at the order as this write leaves it (customer, lines,
+        # currency, pricelist), while it is still a quotation.
+        other_vals = {name: value for name, value in vals.items() if name != "state"}
+        if other_vals:
+            super().write(other_vals)
+        to_confirm._check_deposit_before_confirmation()
+        return super().write({"state": "sale"})
 
     # ------------------------------------------------------------
     # ACTION METHODS
@@ -255,17 +289,28 @@ class SaleOrder(models.Model):
         return "account_dunning.group_deposit_manager"
 
     def _confirmation_error_message(self):
-        return super()._confirmation_error_message() or self._deposit_error_message()
+        error = super()._confirmation_error_message()
+        if error:
+            return error
+        self._refresh_deposit()
+        return self._deposit_error_message()
 
     def _deposit_error_message(self):
         """Why this quotation may not be confirmed yet for its deposit or the
         customer's credit hold, or False."""
         self.ensure_one()
         if self.deposit_credit_hold and not self.deposit_hold_released:
+            # sudo: the hold is collection data, named to every seller it stops.
+            held = (
+                self._get_deposit_payers()
+                .sudo()
+                .with_company(self.company_id)
+                .filtered("dunning_credit_hold")
+            )
             return _(
                 "%(customer)s is on credit hold: %(order)s cannot be confirmed until a"
                 " deposit manager overrides the hold.",
-                customer=self.partner_id.commercial_partner_id.display_name,
+                customer=", ".join(held.mapped("display_name")),
                 order=self.name,
             )
         if self.deposit_state in ("missing", "partial"):
@@ -282,22 +327,54 @@ class SaleOrder(models.Model):
 
     def _request_deposit_error_message(self):
         self.ensure_one()
-        if self.state not in ("draft", "sent"):
+        if self.state not in QUOTATION_STATES:
             return _("%(order)s is no longer a quotation.", order=self.name)
         if self.deposit_state not in ("missing", "partial"):
             return _("%(order)s has no deposit outstanding.", order=self.name)
         return False
 
     def _check_deposit_before_confirmation(self):
+        self._refresh_deposit()
         for order in self:
             error = order._deposit_error_message()
             if error:
                 raise UserError(error)
 
+    def _refresh_deposit(self):
+        """Recompute the deposit of these quotations from the current rules, the
+        customer's current settings and history, and the money received: the
+        stored figures are a display, not the authority."""
+        quotations = self.filtered(lambda order: order.state in QUOTATION_STATES)
+        if not quotations:
+            return
+        for name in DEPOSIT_COMPUTED_FIELDS:
+            self.env.add_to_compute(self._fields[name], quotations)
+        quotations.invalidate_recordset(["deposit_credit_hold"])
+        quotations.mapped("deposit_state")
+
+    @api.model
+    def _mark_deposits_to_recompute(self, domain):
+        """The quotations matching `domain` show their deposit again: a rule or a
+        customer's deposit setting changed."""
+        # sudo: such a change concerns every seller's quotations, not only readable ones.
+        quotations = self.sudo().search([*domain, ("state", "in", QUOTATION_STATES)])
+        for name in DEPOSIT_COMPUTED_FIELDS:
+            self.env.add_to_compute(self._fields[name], quotations)
+
+    @api.model
+    def _check_deposit_money_links(self, vals):
+        if self.env.is_superuser() or not set(DEPOSIT_MONEY_LINKS).intersection(vals):
+            return
+        raise AccessError(
+            _("Payment transactions are linked to orders by the payment flow, not by hand.")
+        )
+
     def _get_deposit_rule(self, partner, rules, facts):
         """The rule that sets this order's deposit, and the values of the deposit:
         `percent` or `fixed` (in the company's currency)."""
         self.ensure_one()
+        # sudo: the customer's deposit setting applies to every seller's order.
+        partner = partner.sudo().with_company(self.company_id)
         if partner.deposit_policy == "never":
             return rules.browse(), {}
         if partner.deposit_policy == "percent":
@@ -334,15 +411,39 @@ class SaleOrder(models.Model):
     def _deposit_date(self):
         return fields.Date.to_date(self.date_order) or fields.Date.context_today(self)
 
-    def _get_deposit_invoices(self):
-        """Posted down-payment invoices of this order that may carry its deposit."""
+    def _get_deposit_payers(self):
+        """The commercial entities whose money may pay this order's deposit."""
         self.ensure_one()
-        return self.order_line.filtered("is_downpayment").invoice_lines.move_id.filtered(
-            lambda move: (
-                move.move_type == "out_invoice"
-                and move.state == "posted"
-                and move.payment_state != "reversed"
+        return (self.partner_id | self.partner_invoice_id).commercial_partner_id
+
+    def _get_deposit_invoices(self):
+        """Posted down-payment invoices of this order, to its customer, that may
+        carry its deposit."""
+        self.ensure_one()
+        payers = self._get_deposit_payers()
+        # sudo: the order's own down payments count even when its seller cannot read
+        # invoices; only lines made by Odoo's down-payment flow for this order count.
+        lines = self.order_line.filtered("is_downpayment").sudo().invoice_lines
+        return (
+            lines.filtered("is_downpayment")
+            .move_id.filtered(
+                lambda move: (
+                    move.move_type == "out_invoice"
+                    and move.state == "posted"
+                    and move.payment_state != "reversed"
+                    and move.commercial_partner_id in payers
+                )
             )
+            .with_env(self.env)
+        )
+
+    def _get_deposit_transactions(self):
+        """Confirmed online payments of this order by its customer."""
+        self.ensure_one()
+        payers = self._get_deposit_payers()
+        # sudo: transactions are the payment flow's records, not the seller's.
+        return self.sudo().transaction_ids.filtered(
+            lambda tx: tx.state == "done" and tx.partner_id.commercial_partner_id in payers
         )
 
     def _action_create_deposit_invoice(self, amount):
@@ -378,7 +479,7 @@ class SaleOrder(models.Model):
 
     def _has_to_be_paid(self):
         return super()._has_to_be_paid() or (
-            self.state in ("draft", "sent")
+            self.state in QUOTATION_STATES
             and not self.is_expired
             and self.amount_total > 0
             and self.deposit_state in ("missing", "partial")

@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from unittest.mock import patch
 
 from freezegun import freeze_time
@@ -430,6 +431,211 @@ class TestDepositEnforcement(DepositTestCommon):
             order = self._create_quotation()
             with self.assertRaisesRegex(UserError, "is on credit hold"):
                 order.with_user(self.salesperson).action_confirm()
+
+
+@tagged("post_install", "-at_install")
+class TestDepositGateHolds(DepositTestCommon):
+    """Each way a salesperson found around the gate, over RPC-style calls: refused,
+    and nothing changed after the refusal."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.billing = cls._create_user("gate_billing", "account.group_account_invoice")
+        cls.other_customer = cls.env["res.partner"].create(
+            {"name": "Harbour Bakery", "is_company": True}
+        )
+
+    @contextmanager
+    def _refused(self, exception, pattern):
+        """Odoo's assertRaises rolls back what the refused call did, as a refused RPC
+        is rolled back; then the message is checked."""
+        with self.assertRaises(exception) as caught:
+            yield caught
+        self.assertRegex(str(caught.exception), pattern)
+
+    def _down_payment_line(self, order):
+        return order.order_line.filtered(lambda line: line.is_downpayment and not line.display_type)
+
+    def _assert_unchanged(self, order, **values):
+        # The refused call's transaction is rolled back, as an RPC's would be: read
+        # what the database holds.
+        self.env.invalidate_all()
+        for name, value in values.items():
+            self.assertEqual(order[name], value, name)
+
+    def _paid_down_payment(self, partner, amount=300.0):
+        """Another order's down payment, invoiced and fully paid."""
+        order = self._create_quotation(partner=partner)
+        invoice = self._request_deposit(order, user=self.sales_manager)
+        self._pay(invoice, invoice.amount_total, fields.Date.today())
+        return invoice
+
+    def test_a_cancelled_quotation_cannot_be_written_to_sale(self):
+        order = self._create_quotation(user=self.salesperson)
+        order.with_user(self.salesperson)._action_cancel()
+        self.assertEqual(order.state, "cancel")
+        # Neither a salesperson nor a sales manager (a deposit manager) gets round it.
+        for user in (self.salesperson, self.sales_manager):
+            with self._refused(UserError, "Only quotations can be confirmed"):
+                order.with_user(user).write({"state": "sale"})
+            self._assert_unchanged(order, state="cancel")
+        # A copy is a new quotation: copied as confirmed, it passes the same gate.
+        with self._refused(UserError, "deposit is paid in full"):
+            order.with_user(self.salesperson).copy({"state": "sale"})
+        # Created cancelled, then written or imported as confirmed: refused alike.
+        cancelled = self._create_quotation(user=self.salesperson, state="cancel")
+        with self._refused(UserError, "Only quotations can be confirmed"):
+            cancelled.with_user(self.salesperson).write({"state": "sale"})
+        result = (
+            self.env(user=self.salesperson)["sale.order"]
+            .with_company(self.company)
+            .load([".id", "state"], [[str(cancelled.id), "sale"]])
+        )
+        self.assertFalse(result["ids"])
+        self.assertIn("Only quotations", result["messages"][0]["message"])
+        self._assert_unchanged(cancelled, state="cancel")
+
+    def test_a_cancelled_quotation_of_a_customer_on_hold_stays_cancelled(self):
+        self.rule_new.active = False
+        self.customer.dunning_credit_hold = True
+        order = self._create_quotation(user=self.salesperson, state="cancel")
+        with self.assertRaises(UserError):
+            order.with_user(self.salesperson).write({"state": "sale"})
+        self._assert_unchanged(order, state="cancel")
+
+    def test_the_gate_checks_the_order_as_the_write_leaves_it(self):
+        known = self.env["res.partner"].create({"name": "Known Ltd", "is_company": True})
+        invoice = self._create_dunning_invoice(known, 100.0, "2026-01-31")
+        self._pay(invoice, 100.0, "2026-01-31")
+        order = self._create_quotation(partner=known, user=self.salesperson)
+        self.assertEqual(order.deposit_state, "not_required")
+        as_seller = order.with_user(self.salesperson)
+        with self._refused(UserError, "deposit is paid in full"):
+            as_seller.write({"partner_id": self.customer.id, "state": "sale"})
+        self._assert_unchanged(order, state="draft", partner_id=known)
+        # More lines in the same call make a big order that needs a deposit.
+        self.Rule.create({"name": "Big orders", "min_amount": 5000.0, "percent": 50.0})
+        line = Command.create(
+            {"product_id": self.product.id, "product_uom_qty": 9, "tax_id": [Command.clear()]}
+        )
+        with self._refused(UserError, r"Required: \$\xa05,000.00"):
+            as_seller.write({"order_line": [line], "state": "sale"})
+        self._assert_unchanged(order, state="draft", amount_total=1000.0)
+        # A switch of currency in the same call: 6,000 EUR is 3,000 in the company's
+        # currency, under the bar; back to the company's currency it is above it.
+        currency = self.setup_other_currency("EUR", rates=[("2016-01-01", 2.0)])
+        pricelist = self.env["product.pricelist"].create(
+            {"name": "EUR", "currency_id": currency.id, "company_id": self.company.id}
+        )
+        in_eur = self._create_quotation(
+            partner=known, user=self.salesperson, price=6000.0, pricelist_id=pricelist.id
+        )
+        self.assertEqual((in_eur.currency_id, in_eur.deposit_state), (currency, "not_required"))
+        with self._refused(UserError, "deposit is paid in full"):
+            in_eur.with_user(self.salesperson).write({"pricelist_id": False, "state": "sale"})
+        self._assert_unchanged(in_eur, state="draft", pricelist_id=pricelist)
+
+    def test_money_links_cannot_be_written_by_hand(self):
+        order = self._create_quotation(user=self.salesperson)
+        down_payment = self._paid_down_payment(self.other_customer)
+        others_line = down_payment.invoice_line_ids.filtered("is_downpayment")
+        self._request_deposit(order)
+        own_line = self._down_payment_line(order)
+        product_line = self._product_lines(order)
+        with self.assertRaises(AccessError, msg="turn a line into a down payment"):
+            product_line.with_user(self.salesperson).is_downpayment = True
+        with self.assertRaises(AccessError, msg="link another invoice to the order line"):
+            own_line.with_user(self.salesperson).write(
+                {"invoice_lines": [Command.link(others_line.id)]}
+            )
+        with self.assertRaises(AccessError, msg="or from the invoice side"):
+            others_line.with_user(self.billing).write(
+                {"sale_line_ids": [Command.link(own_line.id)]}
+            )
+        with self.assertRaises(AccessError, msg="link transactions"):
+            order.with_user(self.salesperson).write({"transaction_ids": [Command.set([])]})
+        with self.assertRaises(AccessError, msg="create an order with transactions"):
+            self._create_quotation(user=self.salesperson, transaction_ids=[Command.set([])])
+        self.assertEqual(order.deposit_state, "missing")
+        self.assertNotIn(others_line, own_line.invoice_lines)
+
+    def test_another_customers_money_never_counts(self):
+        order = self._create_quotation(user=self.salesperson)
+        self._request_deposit(order)
+        own_line = self._down_payment_line(order)
+        others_line = self._paid_down_payment(self.other_customer).invoice_line_ids.filtered(
+            "is_downpayment"
+        )
+        # Even linked behind the rules' back, it is not this customer's money.
+        own_line.sudo().invoice_lines = [Command.link(others_line.id)]
+        self.assertEqual(order.deposit_received_amount, 0.0)
+        with self._refused(UserError, "deposit is paid in full"):
+            order.with_user(self.salesperson).action_confirm()
+        self._assert_unchanged(order, state="draft")
+
+    def test_a_write_off_is_not_money_received(self):
+        order = self._create_quotation(quantity=2, user=self.salesperson)
+        invoice = self._request_deposit(order)
+        writeoff = self.company_data["default_account_expense"]
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create(
+            {
+                "amount": 1.0,
+                "payment_difference_handling": "reconcile",
+                "writeoff_account_id": writeoff.id,
+                "writeoff_label": "Rest written off",
+            }
+        )._create_payments()
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(order.deposit_received_amount, 1.0)
+        self.assertEqual(order.deposit_missing_amount, 599.0)
+        with self._refused(UserError, r"missing: \$\xa0599.00"):
+            order.with_user(self.salesperson).action_confirm()
+
+    def test_a_stale_requirement_is_recomputed_at_confirmation(self):
+        known = self.env["res.partner"].create({"name": "Known Ltd", "is_company": True})
+        invoice = self._create_dunning_invoice(known, 100.0, "2026-01-31")
+        payment = self._pay(invoice, 100.0, "2026-01-31")
+        order = self._create_quotation(partner=known, user=self.salesperson)
+        self.assertEqual(order.deposit_state, "not_required")
+        # The customer's history changes: its only payment is taken back.
+        payment.action_draft()
+        payment.action_cancel()
+        self.assertEqual(invoice.payment_state, "not_paid")
+        with self._refused(UserError, "deposit is paid in full"):
+            order.with_user(self.salesperson).action_confirm()
+        with self._refused(UserError, "deposit is paid in full"):
+            order.with_user(self.salesperson).write({"state": "sale"})
+        self._assert_unchanged(order, state="draft")
+
+    def test_a_new_rule_or_customer_setting_applies_to_open_quotations(self):
+        self.rule_new.active = False
+        order = self._create_quotation(user=self.salesperson)
+        self.assertEqual(order.deposit_state, "not_required")
+        self.customer.deposit_policy = "always"
+        self.assertEqual(order.deposit_required_amount, 300.0, "company default of 30 %")
+        self.customer.deposit_policy = "rules"
+        self.assertEqual(order.deposit_state, "not_required")
+        self.Rule.create({"name": "Everyone", "percent": 10.0})
+        self.assertEqual(order.deposit_required_amount, 100.0)
+        with self._refused(UserError, r"missing: \$\xa0100.00"):
+            order.with_user(self.salesperson).action_confirm()
+
+    def test_credit_hold_of_the_invoice_address_blocks(self):
+        self.rule_new.active = False
+        self.other_customer.dunning_credit_hold = True
+        payer = self.env["res.partner"].create(
+            {"name": "Accounts", "parent_id": self.other_customer.id, "type": "invoice"}
+        )
+        order = self._create_quotation(user=self.salesperson, partner_invoice_id=payer.id)
+        self.assertTrue(order.deposit_credit_hold)
+        with self._refused(UserError, "is on credit hold"):
+            order.with_user(self.salesperson).action_confirm()
+        with self._refused(UserError, "is on credit hold"):
+            order.with_user(self.salesperson).write({"state": "sale"})
+        self._assert_unchanged(order, state="draft")
 
 
 @tagged("post_install", "-at_install")

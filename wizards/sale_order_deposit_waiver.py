@@ -1,6 +1,8 @@
 from odoo import _, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from ..models.sale_order import QUOTATION_STATES
+
 
 class SaleOrderDepositWaiver(models.TransientModel):
     """A deposit manager lets a quotation be confirmed without its deposit, or
@@ -35,7 +37,7 @@ class SaleOrderDepositWaiver(models.TransientModel):
         if not self.reason or not self.reason.strip():
             return _("Give the reason for the waiver.")
         order = self.order_id
-        if order.state not in ("draft", "sent"):
+        if order.state not in QUOTATION_STATES:
             return _("%(order)s is no longer a quotation.", order=order.name)
         if order.deposit_state not in ("missing", "partial") and not (
             order.deposit_credit_hold and not order.deposit_hold_released
