@@ -1,6 +1,6 @@
 {
     "name": "Dunning & Collections",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Accounting/Accounting",
     "summary": "Collection ladder for overdue invoices: reminders, calls, "
     "demand letters, escalation and deposits before work starts",
@@ -12,6 +12,7 @@
         "security/account_dunning_security.xml",
         "security/ir.model.access.csv",
         "data/ir_sequence_data.xml",
+        "data/ir_default_data.xml",
         "data/ir_cron.xml",
         "report/account_dunning_notice_reports.xml",
         "report/account_dunning_notice_templates.xml",

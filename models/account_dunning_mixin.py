@@ -91,7 +91,10 @@ class AccountDunningMixin(models.AbstractModel):
             labels = ", ".join(sorted(names))
             if not group:
                 raise AccessError(
-                    _("%(fields)s are computed: nobody may change them by hand.", fields=labels)
+                    _(
+                        "%(fields)s are written by Odoo alone: nobody may change them by hand.",
+                        fields=labels,
+                    )
                 )
             raise AccessError(
                 _(

@@ -24,11 +24,35 @@ EMAIL_STATES = [
 ]
 LETTER_STATES = [("none", "None"), ("to_print", "To Print"), ("printed", "Printed")]
 ACTIVITY_STATES = [("none", "None"), ("created", "Created")]
+# What a notice states and did: written by the run and the notice's actions alone.
+NOTICE_SERVER_FIELDS = (
+    "name",
+    "company_id",
+    "run_id",
+    "partner_id",
+    "currency_id",
+    "level_id",
+    "date",
+    "payment_deadline",
+    "state",
+    "email_state",
+    "letter_state",
+    "activity_state",
+    "activity_id",
+    "amount_residual",
+    "amount_dunned",
+    "invoice_count",
+    "charge_move_id",
+    "charges_waived",
+    "charge_waiver_reason",
+    "charge_refund_id",
+    "letter_qr_error",
+)
 
 
 class AccountDunningNotice(models.Model):
     _name = "account.dunning.notice"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "account.dunning.mixin"]
     _description = "Dunning Notice"
     _order = "date desc, id desc"
     _check_company_auto = True
@@ -99,6 +123,12 @@ class AccountDunningNotice(models.Model):
     charge_refund_id = fields.Many2one(
         comodel_name="account.move", string="Waiver Credit Note", readonly=True, copy=False
     )
+    letter_qr_error = fields.Char(
+        string="No QR Code Because",
+        readonly=True,
+        copy=False,
+        help="Why the letter was printed without a payment QR code (e.g. an invalid BIC).",
+    )
 
     # ------------------------------------------------------------
     # CRUD METHODS
@@ -117,6 +147,14 @@ class AccountDunningNotice(models.Model):
                 )
         return super().create(vals_list)
 
+    _sql_constraints = [
+        (
+            "charge_move_unique",
+            "UNIQUE (charge_move_id)",
+            "An invoice charges the fees of one notice only.",
+        ),
+    ]
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_sent(self):
         if any(notice.state == "sent" for notice in self):
@@ -131,7 +169,9 @@ class AccountDunningNotice(models.Model):
         error = self._send_error_message()
         if error:
             raise UserError(error)
-        self.env["account.dunning.run"]._action_send_notices(self)
+        # sudo: sending writes what no user writes by hand (state, charge invoice,
+        # escalation); who may send is checked above and by the access rights.
+        self.env["account.dunning.run"].sudo()._action_send_notices(self.sudo())
         return True
 
     def action_cancel(self):
@@ -147,7 +187,11 @@ class AccountDunningNotice(models.Model):
         return True
 
     def action_mark_printed(self):
-        self.filtered(lambda notice: notice.letter_state == "to_print").letter_state = "printed"
+        self.check_access("write")
+        # sudo: the letter state is the notice's record of what was done, not a field to edit.
+        self.filtered(
+            lambda notice: notice.letter_state == "to_print"
+        ).sudo().letter_state = "printed"
         return True
 
     def action_print_letters(self):
@@ -208,7 +252,7 @@ class AccountDunningNotice(models.Model):
             with self.env.cr.savepoint():
                 self._send_dunning_emails(template)
         except Exception as error:  # logged on the run and on the customer
-            self.email_state = "failed"
+            self.sudo().email_state = "failed"  # sudo: a fact of the job, as in _queue
             message = _(
                 "The email of dunning notice %(notice)s failed: %(error)s",
                 notice=self.name,
@@ -225,12 +269,14 @@ class AccountDunningNotice(models.Model):
         for report in template.report_template_ids:
             report._render_qweb_pdf(report, res_ids=self.ids)
         template.send_mail_batch(self.ids, email_layout_xmlid="mail.mail_notification_light")
-        self.email_state = "queued"
+        self.sudo().email_state = "queued"  # sudo: a fact of the job, as in _queue
 
     def _queue_dunning_emails(self):
         if not self:
             return
-        self.email_state = "pending"
+        self.check_access("write")
+        # sudo: the email state is the notice's record of what was done.
+        self.sudo().email_state = "pending"
         self.env.ref("account_dunning.ir_cron_dunning_send_emails")._trigger()
 
     def _send_error_message(self):
@@ -245,18 +291,22 @@ class AccountDunningNotice(models.Model):
     def _action_cancel(self):
         if any(notice.charge_move_id and not notice.charges_waived for notice in self):
             raise UserError(_("The charges of this notice are invoiced: waive them first."))
-        self.charge_ids.filtered(lambda charge: not charge.charge_move_id).unlink()
-        lines = self.line_ids.filtered("dunned")
+        self.check_access("write")
+        # sudo: cancelling undoes what the run wrote (charges, levels, state), which no
+        # user writes by hand; the access to the notices was checked above.
+        notices = self.sudo()
+        notices.charge_ids.filtered(lambda charge: not charge.charge_move_id).unlink()
+        lines = notices.line_ids.filtered("dunned")
         for line in lines:
             move = line.move_id
             # Only roll back an invoice that is still at the level of this notice.
             if move.dunning_level_id == line.level_id:
-                move.sudo().write(  # sudo: collectors may cancel what the run wrote
+                move.write(
                     {"dunning_level_id": line.previous_level_id.id, "last_dunning_date": False}
                 )
         lines.write({"dunned": False})
-        self.activity_id.unlink()
-        self.write({"state": "cancel"})
+        notices.activity_id.unlink()
+        notices.write({"state": "cancel"})
         for notice in self:
             notice.message_post(body=_("Notice cancelled: its invoices are back at their level."))
 
@@ -273,7 +323,8 @@ class AccountDunningNotice(models.Model):
                 "mimetype": "application/pdf",
             }
         )
-        self.letter_state = "printed"
+        self.check_access("write")
+        self.sudo().letter_state = "printed"  # sudo: the record of what was done
         body = _("Letter printed (batch of %(count)s).", count=len(self))
         self._message_log_batch(bodies=dict.fromkeys(self.ids, body))
         return attachment
@@ -288,6 +339,7 @@ class AccountDunningNotice(models.Model):
         the total in words, the payment instructions and the payment QR code.
         Prepared here, in one pass, rather than computed in QWeb."""
         providers = self._get_letter_payment_providers()
+        qr_errors = {}
         values = {}
         for notice in self:
             lang = notice._get_letter_lang()
@@ -295,7 +347,11 @@ class AccountDunningNotice(models.Model):
             charges = notice.charge_ids if not notice.charges_waived else notice.charge_ids.browse()
             total = currency.round(notice.amount_residual + sum(charges.mapped("amount")))
             bank = notice._get_letter_bank_account()
-            qr_kind, qr_data = notice._get_letter_payment_qr(bank, total, providers)
+            try:
+                qr_kind, qr_data = notice._get_letter_payment_qr(bank, total, providers)
+            except ValueError as error:  # no bank would accept it: print without a QR
+                qr_kind, qr_data = False, False
+                qr_errors[notice] = str(error)
             partner = notice.partner_id.commercial_partner_id
             values[notice.id] = {
                 "lang": lang,
@@ -324,7 +380,11 @@ class AccountDunningNotice(models.Model):
                 "charges": charges,
                 "total": total,
                 "total_in_words": amount_in_words(
-                    Decimal(str(total)), lang, currency.name, currency.currency_unit_label
+                    Decimal(str(total)),
+                    lang,
+                    currency.name,
+                    currency.currency_unit_label,
+                    decimal_places=currency.decimal_places,
                 ),
                 "bank": bank,
                 "reference": notice.name,
@@ -337,7 +397,23 @@ class AccountDunningNotice(models.Model):
                 "requires_original_invoice": partner.dunning_requires_original_invoice,
                 "payment_approver": partner.dunning_payment_approver,
             }
+        self._log_letter_qr_errors(qr_errors)
         return values
+
+    def _log_letter_qr_errors(self, qr_errors):
+        """Say once, in the notice's chatter, why its letter has no payment QR code."""
+        for notice, error in qr_errors.items():
+            if notice.letter_qr_error == error:
+                continue
+            # sudo: the reason is a fact of the letter, recorded when it is rendered.
+            notice.sudo().letter_qr_error = error
+            notice.sudo().message_post(
+                body=_(
+                    "The letter of %(notice)s has no payment QR code: %(error)s",
+                    notice=notice.name,
+                    error=error,
+                )
+            )
 
     def _get_letter_bank_account(self):
         """The company account the customer should pay to: a SEPA IBAN for euros."""
@@ -397,6 +473,14 @@ class AccountDunningNotice(models.Model):
             }
             return "link", f"{self.company_id.get_base_url()}/payment/pay?{urlencode(query)}"
         return False, False
+
+    @api.model
+    def _dunning_protected_fields(self):
+        return set(NOTICE_SERVER_FIELDS)
+
+    @api.model
+    def _dunning_field_group(self, field_name):
+        return None
 
     def _get_dunning_summary(self):
         """One line that a collector reads in an activity or a log."""

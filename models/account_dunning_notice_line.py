@@ -5,15 +5,20 @@ class AccountDunningNoticeLine(models.Model):
     _name = "account.dunning.notice.line"
     _description = "Dunning Notice Line"
     _order = "notice_id, invoice_date_due, id"
+    _check_company_auto = True
 
     notice_id = fields.Many2one(
         comodel_name="account.dunning.notice", required=True, index=True, ondelete="cascade"
     )
     move_id = fields.Many2one(
-        comodel_name="account.move", string="Invoice", required=True, index=True
+        comodel_name="account.move",
+        string="Invoice",
+        required=True,
+        index=True,
+        check_company=True,
     )
+    company_id = fields.Many2one(related="notice_id.company_id", store=True, index=True)
     # Copied from the notice when the run inserts the lines.
-    company_id = fields.Many2one(comodel_name="res.company")
     currency_id = fields.Many2one(comodel_name="res.currency")
     date = fields.Date()
     partner_id = fields.Many2one(related="notice_id.partner_id")

@@ -30,7 +30,12 @@ SKIP_REASONS = [
     ("no_policy", "No dunning policy"),
     ("locked", "Being processed by another run"),
 ]
-LOG_KINDS = [("skip", "Skipped"), ("fallback", "Fallback"), ("error", "Error")]
+LOG_KINDS = [
+    ("skip", "Skipped"),
+    ("fallback", "Fallback"),
+    ("warning", "Warning"),
+    ("error", "Error"),
+]
 
 
 class AccountDunningRun(models.Model):
@@ -136,7 +141,10 @@ class AccountDunningRun(models.Model):
         """Execute the run: plan every invoice of the company, then act per customer."""
         self.ensure_one()
         started = time.monotonic()
-        run = self.with_company(self.company_id)
+        # sudo: a run writes facts that no user writes by hand (levels, notices,
+        # charges and their invoices); starting one is checked by the wizard's and the
+        # cron's rights, and the user who started it is kept on the run.
+        run = self.sudo().with_company(self.company_id)
         plan = run._prepare_dunning_plan(self.company_id, self.date)
         run._execute_dunning_plan(plan)
         self.write({"state": "done", "duration": time.monotonic() - started})
@@ -546,7 +554,7 @@ class AccountDunningRun(models.Model):
         stage_of = {"agency": "agency", "legal": "legal"}
         for notice in notices.filtered(lambda notice: notice.level_id.escalation != "none"):
             escalation = notice.level_id.escalation
-            partner = notice.partner_id
+            partner = notice.partner_id.with_company(notice.company_id)
             if escalation == "credit_hold":
                 vals = {"dunning_credit_hold": True}
             else:
@@ -567,31 +575,38 @@ class AccountDunningRun(models.Model):
         """Send each notice through the channels of its level."""
         run = run or self.browse()
         emailed = notices.filtered(lambda notice: notice.level_id.send_email)
+        no_template = emailed.filtered(lambda notice: not notice.level_id.mail_template_id)
+        self._send_as_letters(
+            no_template,
+            run,
+            lambda notice: self.env._(
+                "Level “%(level)s” has no email template: the notice goes out as a letter.",
+                level=notice.level_id.name,
+            ),
+            lambda notice: self.env._(
+                "No email template on level “%(level)s”: sent as a letter (%(notice)s).",
+                level=notice.level_id.name,
+                notice=notice.name,
+            ),
+        )
+        emailed -= no_template
         no_address = emailed.filtered(lambda notice: not notice.recipient_id.email)
-        for notice in no_address:
-            notice.message_post(
-                body=self.env._(
-                    "No email address for %(partner)s: the notice goes out as a letter.",
-                    partner=notice.recipient_id.display_name,
-                )
-            )
-        if run and no_address:
-            run._log(
-                [
-                    {
-                        "kind": "fallback",
-                        "partner_id": notice.partner_id.id,
-                        "message": self.env._(
-                            "No email address: sent as a letter (%(notice)s).", notice=notice.name
-                        ),
-                    }
-                    for notice in no_address
-                ]
-            )
-        no_address.email_state = "fallback"
+        self._send_as_letters(
+            no_address,
+            run,
+            lambda notice: self.env._(
+                "No email address for %(partner)s: the notice goes out as a letter.",
+                partner=notice.recipient_id.display_name,
+            ),
+            lambda notice: self.env._(
+                "No email address: sent as a letter (%(notice)s).", notice=notice.name
+            ),
+        )
         # Rendering waits for the email job, which feeds Odoo's mail queue in batches.
         (emailed - no_address)._queue_dunning_emails()
-        letters = notices.filtered(lambda notice: notice.level_id.send_letter) | no_address
+        letters = (
+            notices.filtered(lambda notice: notice.level_id.send_letter) | no_address | no_template
+        )
         letters.letter_state = "to_print"
         activities = self._create_dunning_activities(
             notices.filtered(lambda notice: notice.level_id.create_activity)
@@ -603,6 +618,25 @@ class AccountDunningRun(models.Model):
             run.email_count += len(emailed - no_address)
             run.letter_count += len(letters)
             run.activity_count += len(activities)
+
+    @api.model
+    def _send_as_letters(self, notices, run, note, log_message):
+        """Notices whose email cannot go out: said on each notice (`note`) and in the
+        run's log (`log_message`), and sent as letters instead."""
+        for notice in notices:
+            notice.message_post(body=note(notice))
+        if run and notices:
+            run._log(
+                [
+                    {
+                        "kind": "fallback",
+                        "partner_id": notice.partner_id.id,
+                        "message": log_message(notice),
+                    }
+                    for notice in notices
+                ]
+            )
+        notices.email_state = "fallback"
 
     @api.model
     def _create_dunning_activities(self, notices):
@@ -665,6 +699,7 @@ class AccountDunningRun(models.Model):
             Charge.search([("kind", "=", "compensation"), ("move_id", "in", moves.ids)]).move_id.ids
         )
         known_rates = self.env["account.dunning.reference.rate"]._get_known_rates()
+        missing_rates = {}
         values = []
         for notice in notices:
             policy = notice.level_id.policy_id
@@ -675,14 +710,51 @@ class AccountDunningRun(models.Model):
                     not move.dunning_charge_notice_id or policy.interest_on_charges
                 ):
                     values += self._prepare_interest_charge_values(
-                        notice, move, last_interest.get(move), known_rates
+                        notice, move, last_interest.get(move), known_rates, missing_rates
                     )
                 if move.id not in compensated:
                     values += self._prepare_compensation_charge_values(notice, move)
+        self._log_missing_rates(missing_rates)
         return Charge.create(values)
 
+    def _log_missing_rates(self, missing_rates):
+        """A notice goes out without the interest whose reference rate is missing:
+        say so on the notice and in the run, naming the half-year to record."""
+        for notice, message in missing_rates.items():
+            notice.message_post(body=message)
+            if self:
+                self._log(
+                    [{"kind": "warning", "partner_id": notice.partner_id.id, "message": message}]
+                )
+
     def _to_notice_currency(self, amount, from_currency, notice):
+        self._check_currency_rates(from_currency | notice.currency_id, notice.company_id)
         return from_currency._convert(amount, notice.currency_id, notice.company_id, notice.date)
+
+    @api.model
+    def _check_currency_rates(self, currencies, company):
+        """Odoo converts at 1:1 a currency that has no rate at all: a 5 USD fee would
+        become 5 VES. Refuse instead, for this customer only."""
+        foreign = currencies - company.currency_id
+        if not foreign:
+            return
+        known = self.env["res.currency.rate"]._read_group(
+            [
+                ("currency_id", "in", foreign.ids),
+                ("company_id", "in", (False, company.root_id.id)),
+            ],
+            ["currency_id"],
+        )
+        missing = foreign - self.env["res.currency"].union(*(currency for [currency] in known))
+        if missing:
+            raise UserError(
+                self.env._(
+                    "No exchange rate is recorded for %(currencies)s in %(company)s: charges"
+                    " cannot be converted. Record the rate, then run dunning again.",
+                    currencies=", ".join(missing.mapped("name")),
+                    company=company.name,
+                )
+            )
 
     def _prepare_fee_charge_values(self, notice):
         level = notice.level_id
@@ -711,16 +783,29 @@ class AccountDunningRun(models.Model):
     def _quantum(self, currency):
         return Decimal(1).scaleb(-currency.decimal_places)
 
-    def _prepare_interest_charge_values(self, notice, move, last_charged_until, known_rates):
+    def _prepare_interest_charge_values(
+        self, notice, move, last_charged_until, known_rates, missing_rates=None
+    ):
         policy = notice.level_id.policy_id
         start = last_charged_until or move.invoice_date_due
         if notice.date <= start:
             return []
         first_day = fields.Date.add(start, days=1)
+        Rate = self.env["account.dunning.reference.rate"]
         if policy.interest_method == "fixed":
             rates = [(date.min, Decimal(str(policy.interest_rate)))]
         else:
-            rates = self.env["account.dunning.reference.rate"]._get_statutory_rate_steps(
+            missing = Rate._get_missing_reference_date(
+                policy.interest_method, first_day, notice.date, known_rates
+            )
+            if missing:
+                # The reminder still goes out; this interest waits for its rate.
+                if missing_rates is not None:
+                    missing_rates[notice] = Rate._missing_rate_message(
+                        policy.interest_method, missing
+                    )
+                return []
+            rates = Rate._get_statutory_rate_steps(
                 policy.interest_method, first_day, notice.date, known_rates
             )
         periods = interest_periods(self._get_open_balances(move), rates, start, notice.date)
@@ -797,6 +882,14 @@ class AccountDunningRun(models.Model):
     def _post_charge_invoices(self, notices):
         """One posted customer invoice per notice for its charges."""
         notices = notices.filtered(lambda notice: notice.charge_ids and not notice.charge_move_id)
+        # A notice is charged by one invoice, ever: one already made is linked again,
+        # never made twice (the database refuses a second one too).
+        existing = self.env["account.move"].search(
+            [("dunning_charge_notice_id", "in", notices.ids)]
+        )
+        for move in existing:
+            move.dunning_charge_notice_id.charge_move_id = move
+        notices -= existing.dunning_charge_notice_id
         if not notices:
             return self.env["account.move"]
         journals = {}
@@ -901,10 +994,16 @@ class AccountDunningRun(models.Model):
             else self.env._("Dunning failed for this customer: %(error)s", error=error)
         )
         _logger.warning("Dunning run %s: customer %s failed: %s", self.id, partner_id, error)
-        with self.env.cr.savepoint():
-            self._log([{"kind": "error", "partner_id": partner_id, "message": message}])
-            self.error_count += 1
-            partner.message_post(body=message)
+        try:
+            # sudo: the error is recorded whoever started the run; recording it must
+            # never stop the run for the other customers.
+            with self.env.cr.savepoint():
+                run = self.sudo()
+                run._log([{"kind": "error", "partner_id": partner_id, "message": message}])
+                run.error_count += 1
+                partner.sudo().message_post(body=message)
+        except Exception:
+            _logger.exception("Dunning run %s: could not record the error above", self.id)
 
     def _log(self, vals_list):
         self.env["account.dunning.run.log"].create(

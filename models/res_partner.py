@@ -48,17 +48,24 @@ class ResPartner(models.Model):
         domain=[("share", "=", False)],
         help="Collector in charge of this customer: calls and activities are assigned to them.",
     )
-    dunning_excluded = fields.Boolean(string="Exclude from Dunning", tracking=True)
-    dunning_exclusion_reason = fields.Char(string="Exclusion Reason", tracking=True)
+    # What decides how a customer is dunned is set per company: a customer shared
+    # by two companies may be on credit hold in one and not in the other.
+    dunning_excluded = fields.Boolean(
+        string="Exclude from Dunning", company_dependent=True, tracking=True
+    )
+    dunning_exclusion_reason = fields.Char(
+        string="Exclusion Reason", company_dependent=True, tracking=True
+    )
     dunning_stage = fields.Selection(
         selection=COLLECTION_STAGES,
         string="Collection Stage",
-        default="normal",
-        required=True,
+        company_dependent=True,
         tracking=True,
+        help="Normal unless set otherwise for the current company.",
     )
     dunning_credit_hold = fields.Boolean(
         string="Credit Hold",
+        company_dependent=True,
         tracking=True,
         help="No new sales order of this customer may be confirmed without a manager's override.",
     )
@@ -102,12 +109,13 @@ class ResPartner(models.Model):
             ("percent", "Fixed percentage"),
         ],
         string="Deposit",
-        default="rules",
-        required=True,
+        company_dependent=True,
         tracking=True,
         help="Always: the first matching deposit rule, else the company's default percentage.",
     )
-    deposit_percent = fields.Float(string="Deposit Percentage", digits=(5, 2), tracking=True)
+    deposit_percent = fields.Float(
+        string="Deposit Percentage", digits=(5, 2), company_dependent=True, tracking=True
+    )
 
     dunning_notice_count = fields.Integer(
         string="Dunning Notices",
@@ -199,6 +207,18 @@ class ResPartner(models.Model):
                 )
 
     # ------------------------------------------------------------
+    # CRUD METHODS
+    # ------------------------------------------------------------
+
+    def write(self, vals):
+        result = super().write(vals)
+        if set(DEPOSIT_PARTNER_FIELDS).intersection(vals):
+            self.env["sale.order"]._mark_deposits_to_recompute(
+                [("partner_id.commercial_partner_id", "in", self.commercial_partner_id.ids)]
+            )
+        return result
+
+    # ------------------------------------------------------------
     # ACTION METHODS
     # ------------------------------------------------------------
 
@@ -271,7 +291,7 @@ class ResPartner(models.Model):
             rank = (level.delay, level.sequence)
             max_level[partner.id] = max(max_level.get(partner.id, rank), rank)
         facts = {}
-        for partner in partners.sudo():
+        for partner in partners.sudo().with_company(company):
             partner_delays = delays.get(partner.id, [])
             facts[partner.id] = {
                 "partner_id": partner.id,

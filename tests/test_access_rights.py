@@ -1,7 +1,10 @@
+from psycopg2 import IntegrityError
+
 from odoo.exceptions import AccessError
 from odoo.tests import Form, tagged
+from odoo.tools import mute_logger
 
-from .common import DunningTestCommon
+from .common import DUE, DunningTestCommon, day
 
 
 @tagged("post_install", "-at_install")
@@ -125,3 +128,176 @@ class TestDunningAccessRights(DunningTestCommon):
             self.env["account.dunning.level"].with_user(outsider).search([]).company_id,
             other_company,
         )
+
+
+@tagged("post_install", "-at_install")
+class TestChargesAreServerFacts(DunningTestCommon):
+    """Every fee is invoiced exactly once, and only a manager waives: for each role,
+    over RPC-style calls, refused and nothing changed."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.billing = cls._create_user("fact_billing", "account.group_account_invoice")
+        cls.collector = cls._create_user("fact_collector", "account_dunning.group_dunning_user")
+        cls.manager = cls._create_user("fact_manager", "account_dunning.group_dunning_manager")
+        cls.level_friendly.fee_fixed = 25
+        cls._create_dunning_invoice(cls.customer, 1000.0, DUE)
+        cls.notice = cls._run_dunning(day(7)).notice_ids
+        cls.charge = cls.notice.charge_ids
+        cls.charge_invoice = cls.notice.charge_move_id
+
+    def _assert_unchanged(self):
+        self.assertEqual(self.charge.amount, 25.0)
+        self.assertEqual(self.charge.charge_move_id, self.charge_invoice)
+        self.assertEqual(self.notice.charge_move_id, self.charge_invoice)
+        self.assertEqual(self.notice.state, "sent")
+        self.assertFalse(self.notice.charges_waived)
+        self.assertEqual(
+            self.env["account.move"].search_count(
+                [("dunning_charge_notice_id", "=", self.notice.id)]
+            ),
+            1,
+        )
+
+    def test_collector_and_manager_cannot_touch_charges(self):
+        self.assertEqual(self.charge_invoice.amount_total, 25.0)
+        for user in (self.collector, self.manager):
+            charge = self.charge.with_user(user)
+            self.assertEqual(charge.amount, 25.0, "they read charges")
+            with self.assertRaises(AccessError, msg=f"{user.login}: zero a charge"):
+                charge.amount = 0.0
+            with self.assertRaises(AccessError, msg=f"{user.login}: delete an invoiced charge"):
+                charge.unlink()
+            with self.assertRaises(AccessError, msg=f"{user.login}: create a charge"):
+                self.env["account.dunning.charge"].with_user(user).create(
+                    {"notice_id": self.notice.id, "kind": "compensation", "amount": 1e6}
+                )
+            with self.assertRaises(AccessError, msg=f"{user.login}: copy a charge"):
+                charge.copy({"amount": 1e6})
+        self._assert_unchanged()
+
+    def test_notice_money_and_state_are_written_by_the_server_alone(self):
+        for user in (self.collector, self.manager):
+            notice = self.notice.with_user(user)
+            for vals in (
+                {"charges_waived": True},
+                {"state": "draft", "charge_move_id": False},
+                {"amount_residual": 0.0},
+                {"date": day(30)},
+                {"payment_deadline": day(60)},
+            ):
+                with self.assertRaises(AccessError, msg=f"{user.login}: {vals}"):
+                    notice.write(vals)
+            with self.assertRaises(AccessError, msg=f"{user.login}: create a notice"):
+                self.env["account.dunning.notice"].with_user(user).create(
+                    {
+                        "partner_id": self.customer.id,
+                        "company_id": self.company.id,
+                        "currency_id": self.notice.currency_id.id,
+                        "level_id": self.level_friendly.id,
+                        "date": day(7),
+                    }
+                )
+            with self.assertRaises(AccessError, msg=f"{user.login}: copy a notice"):
+                notice.copy()
+            with self.assertRaises(AccessError, msg=f"{user.login}: create a notice line"):
+                self.env["account.dunning.notice.line"].with_user(user).create(
+                    {"notice_id": self.notice.id, "move_id": self.charge_invoice.id}
+                )
+            # What a collector does edit: who to write to, who follows up.
+            notice.user_id = user
+        self._assert_unchanged()
+
+    def test_billing_user_cannot_link_an_invoice_to_a_notice(self):
+        invoice = self._create_dunning_invoice(self.customer, 10.0, DUE)
+        with self.assertRaisesRegex(AccessError, "Charges of Notice"):
+            invoice.with_user(self.billing).dunning_charge_notice_id = self.notice
+        with self.assertRaisesRegex(AccessError, "Charges of Notice"):
+            self.charge_invoice.with_user(self.billing).dunning_charge_notice_id = False
+        self._assert_unchanged()
+
+    def test_a_notice_is_charged_by_one_invoice_ever(self):
+        # Even the server, handed a notice that lost its link, does not invoice twice.
+        self.notice.sudo().charge_move_id = False
+        self.env["account.dunning.run"].sudo()._post_charge_invoices(self.notice.sudo())
+        self._assert_unchanged()
+        # And the database refuses a second invoice for the same notice.
+        second = self._create_dunning_invoice(self.customer, 25.0, DUE, post=False)
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            # sudo: only the run links invoices to notices; this probes the database.
+            second.sudo().dunning_charge_notice_id = self.notice
+            second.flush_recordset()
+
+    def test_only_a_manager_waives(self):
+        with self.assertRaises(AccessError):
+            self.env["account.dunning.waive.charges"].with_user(self.collector).create(
+                {"notice_id": self.notice.id, "reason": "Goodwill"}
+            )
+        self._assert_unchanged()
+        manager = self._create_user(
+            "fact_waiver", "account_dunning.group_dunning_manager,account.group_account_invoice"
+        )
+        self.env["account.dunning.waive.charges"].with_user(manager).create(
+            {"notice_id": self.notice.id, "reason": "Goodwill"}
+        ).action_waive()
+        self.assertTrue(self.notice.charges_waived)
+        self.assertEqual(self.charge_invoice.payment_state, "reversed")
+
+
+@tagged("post_install", "-at_install")
+class TestCompaniesStayApart(DunningTestCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other_company = cls.setup_other_company()["company"]
+        cls.outsider = cls._create_user(
+            "apart_outsider",
+            "account_dunning.group_dunning_manager,base.group_partner_manager,"
+            "account_dunning.group_deposit_manager",
+            company=cls.other_company,
+        )
+        cls._create_dunning_invoice(cls.customer, 400.0, DUE)
+        cls.notice = cls._run_dunning(day(7)).notice_ids
+
+    def test_notice_lines_follow_their_notice(self):
+        line = self.notice.line_ids
+        self.assertEqual(line.company_id, self.company)
+        with self.assertRaises(AccessError):
+            self.env["account.dunning.notice.line"].with_user(self.outsider).create(
+                {"notice_id": self.notice.id, "move_id": line.move_id.id}
+            )
+        with self.assertRaises(AccessError):
+            line.with_user(self.outsider).read(["amount_residual"])
+        self.assertEqual(self.notice.line_ids, line)
+
+    def test_collection_settings_are_per_company(self):
+        self.customer.write(
+            {
+                "dunning_credit_hold": True,
+                "dunning_stage": "legal",
+                "dunning_excluded": True,
+                "dunning_exclusion_reason": "Lawyer's instruction",
+                "deposit_policy": "never",
+            }
+        )
+        elsewhere = self.customer.with_company(self.other_company)
+        self.assertFalse(elsewhere.dunning_credit_hold)
+        self.assertEqual(elsewhere.dunning_stage, "normal")
+        self.assertFalse(elsewhere.dunning_excluded)
+        self.assertEqual(elsewhere.deposit_policy, "rules")
+        # The other company's users change their own company's settings only.
+        as_outsider = self.customer.with_user(self.outsider).with_company(self.other_company)
+        as_outsider.write({"dunning_credit_hold": True, "deposit_policy": "always"})
+        as_outsider.dunning_credit_hold = False
+        self.assertTrue(self.customer.dunning_credit_hold)
+        self.assertEqual(self.customer.deposit_policy, "never")
+        self.assertEqual(elsewhere.deposit_policy, "always")
+
+    def test_an_escalation_holds_the_customer_in_its_company_only(self):
+        self.level_second.escalation = "credit_hold"
+        self.level_second.auto_execute = True
+        self.policy.jump_to_highest_level = True
+        self._run_dunning(day(40))
+        self.assertTrue(self.customer.dunning_credit_hold)
+        self.assertFalse(self.customer.with_company(self.other_company).dunning_credit_hold)

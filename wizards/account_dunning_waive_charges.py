@@ -52,7 +52,8 @@ class AccountDunningWaiveCharges(models.TransientModel):
             ],
             cancel=True,
         )
-        notice.write(
+        # sudo: the waiver is the only way these facts of the notice change.
+        notice.sudo().write(
             {
                 "charges_waived": True,
                 "charge_waiver_reason": self.reason,
