@@ -16,6 +16,10 @@ ESCALATIONS = [
 ]
 
 
+# Day counts beyond ten years are typing errors, and dates beyond them overflow.
+MAX_DAYS = 3650
+
+
 class AccountDunningLevel(models.Model):
     _name = "account.dunning.level"
     _description = "Dunning Level"
@@ -137,27 +141,27 @@ class AccountDunningLevel(models.Model):
                     )
                 )
 
-    @api.constrains("min_interval", "payment_deadline_days")
+    @api.constrains("delay", "min_interval", "payment_deadline_days")
     def _check_day_counts(self):
         for level in self:
-            if level.min_interval < 0:
-                raise ValidationError(
-                    _(
-                        "Dunning level “%(level)s”: the minimum interval between notices "
-                        "cannot be negative (%(days)s days).",
-                        level=level.name,
-                        days=level.min_interval,
+            for name, low in (
+                ("delay", -MAX_DAYS),
+                ("min_interval", 0),
+                ("payment_deadline_days", 0),
+            ):
+                days = level[name]
+                if not low <= days <= MAX_DAYS:
+                    raise ValidationError(
+                        _(
+                            "Dunning level “%(level)s”: %(field)s must be between %(low)s and"
+                            " %(high)s days, not %(days)s.",
+                            level=level.name,
+                            field=level._fields[name].get_description(self.env)["string"],
+                            low=low,
+                            high=MAX_DAYS,
+                            days=days,
+                        )
                     )
-                )
-            if level.payment_deadline_days < 0:
-                raise ValidationError(
-                    _(
-                        "Dunning level “%(level)s”: the payment deadline cannot be negative "
-                        "(%(days)s days).",
-                        level=level.name,
-                        days=level.payment_deadline_days,
-                    )
-                )
 
     @api.constrains(
         "send_email",

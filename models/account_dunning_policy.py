@@ -2,6 +2,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..tools.ladder import first_delay_out_of_order
+from .account_dunning_level import MAX_DAYS
+from .account_dunning_reference_rate import PRESET_RATE_TYPES
 
 
 class AccountDunningPolicy(models.Model):
@@ -30,6 +32,10 @@ class AccountDunningPolicy(models.Model):
         copy=True,
     )
     level_count = fields.Integer(compute="_compute_level_count")
+    interest_warning = fields.Char(
+        compute="_compute_interest_warning",
+        help="The reference rate this policy's statutory interest misses today, if any.",
+    )
     min_residual = fields.Monetary(
         string="Minimum Residual",
         currency_field="currency_id",
@@ -96,6 +102,20 @@ class AccountDunningPolicy(models.Model):
         for policy in self:
             policy.level_count = len(policy.level_ids)
 
+    @api.depends("interest_method")
+    @api.depends_context("date")
+    def _compute_interest_warning(self):
+        Rate = self.env["account.dunning.reference.rate"]
+        known = Rate._get_known_rates()
+        today = fields.Date.context_today(self)
+        for policy in self:
+            missing = policy.interest_method in PRESET_RATE_TYPES and (
+                Rate._get_missing_reference_date(policy.interest_method, today, today, known)
+            )
+            policy.interest_warning = (
+                Rate._missing_rate_message(policy.interest_method, missing) if missing else False
+            )
+
     # ------------------------------------------------------------
     # CONSTRAINT METHODS
     # ------------------------------------------------------------
@@ -128,12 +148,13 @@ class AccountDunningPolicy(models.Model):
     @api.constrains("min_residual", "promise_grace_days")
     def _check_min_residual(self):
         for policy in self:
-            if policy.promise_grace_days < 0:
+            if not 0 <= policy.promise_grace_days <= MAX_DAYS:
                 raise ValidationError(
                     _(
                         "Dunning policy “%(policy)s”: the grace days after a promise to pay "
-                        "cannot be negative.",
+                        "must be between 0 and %(max)s.",
                         policy=policy.display_name,
+                        max=MAX_DAYS,
                     )
                 )
             if policy.min_residual < 0:

@@ -1,15 +1,50 @@
+import logging
 from decimal import Decimal
+
+import requests
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..tools.money import STATUTORY_MARGINS, half_year_starts, reference_date
+from ..tools.rates import parse_boe_xml, parse_sdmx_generic, rates_on, reading_days
+
+_logger = logging.getLogger(__name__)
 
 RATE_TYPES = [
     ("ecb", "ECB main refinancing rate"),
     ("de_base", "German base rate (Basiszinssatz)"),
     ("boe", "Bank of England base rate"),
 ]
+
+# The days of the year on which each law reads its reference rate.
+READING_DAYS = {
+    "ecb": {(1, 1), (7, 1)},
+    "de_base": {(1, 1), (7, 1)},
+    "boe": {(12, 31), (6, 30)},
+}
+
+# Where the scheduled job reads each rate: the publishers' public statistics
+# services. Each URL can be changed in the system parameter named here.
+FETCH_SOURCES = {
+    "ecb": (
+        "account_dunning.reference_rate_url_ecb",
+        "https://data-api.ecb.europa.eu/service/data/FM/B.U2.EUR.4F.KR.MRR_FR.LEV?detail=dataonly",
+        parse_sdmx_generic,
+    ),
+    "de_base": (
+        "account_dunning.reference_rate_url_de_base",
+        "https://api.statistiken.bundesbank.de/rest/data/BBK01/SU0115",
+        parse_sdmx_generic,
+    ),
+    "boe": (
+        "account_dunning.reference_rate_url_boe",
+        "https://www.bankofengland.co.uk/boeapps/database/_iadb-fromshowcolumns.asp"
+        "?xml.x=yes&SeriesCodes=IUDBEDR&Datefrom=01/Jan/2013&Dateto=now",
+        parse_boe_xml,
+    ),
+}
+FETCH_TIMEOUT = 30
 
 # The reference rate each statutory preset is built on.
 PRESET_RATE_TYPES = {
@@ -22,19 +57,28 @@ PRESET_RATE_TYPES = {
 
 
 class AccountDunningReferenceRate(models.Model):
+    """A central bank's reference rate on the day its law reads it. Shared by every
+    company: only administrators change them, and each change is tracked."""
+
     _name = "account.dunning.reference.rate"
+    _inherit = ["mail.thread"]
     _description = "Reference Interest Rate"
     _order = "rate_type, date_from desc"
     _rec_name = "date_from"
 
-    rate_type = fields.Selection(selection=RATE_TYPES, required=True)
+    rate_type = fields.Selection(selection=RATE_TYPES, required=True, tracking=True)
     date_from = fields.Date(
         string="In Force On",
         required=True,
+        tracking=True,
         help="The date on which this rate was in force: 1 January / 1 July "
         "(31 December / 30 June for the Bank of England).",
     )
-    rate = fields.Float(string="Rate (%)", required=True, digits=(6, 3))
+    rate = fields.Float(string="Rate (%)", required=True, digits=(6, 3), tracking=True)
+    source = fields.Char(
+        tracking=True,
+        help="Where the value was read: the publisher's series or announcement.",
+    )
 
     _sql_constraints = [
         (
@@ -43,6 +87,23 @@ class AccountDunningReferenceRate(models.Model):
             "A reference rate is recorded once per type and date.",
         ),
     ]
+
+    @api.constrains("rate_type", "date_from")
+    def _check_date_from(self):
+        for rate in self:
+            if (rate.date_from.month, rate.date_from.day) not in READING_DAYS[rate.rate_type]:
+                raise ValidationError(
+                    _(
+                        "The %(rate_type)s is read on %(days)s: %(date)s would never be used.",
+                        rate_type=dict(self._fields["rate_type"]._description_selection(self.env))[
+                            rate.rate_type
+                        ],
+                        days=_("31 December and 30 June")
+                        if rate.rate_type == "boe"
+                        else _("1 January and 1 July"),
+                        date=rate.date_from,
+                    )
+                )
 
     @api.constrains("rate")
     def _check_rate(self):
@@ -69,22 +130,92 @@ class AccountDunningReferenceRate(models.Model):
 
         Raises a UserError naming the missing half-year instead of guessing.
         """
-        rate_type = PRESET_RATE_TYPES[preset]
         known_rates = self._get_known_rates() if known_rates is None else known_rates
-        known = {day: rate for (kind, day), rate in known_rates.items() if kind == rate_type}
-        steps = []
+        missing = self._get_missing_reference_date(preset, first_day, last_day, known_rates)
+        if missing:
+            raise UserError(self._missing_rate_message(preset, missing))
+        rate_type = PRESET_RATE_TYPES[preset]
+        return [
+            (
+                start,
+                Decimal(str(known_rates[rate_type, reference_date(start, preset)]))
+                + STATUTORY_MARGINS[preset],
+            )
+            for start in half_year_starts(first_day, last_day)
+        ]
+
+    @api.model
+    def _get_missing_reference_date(self, preset, first_day, last_day, known_rates):
+        """The first reference date from `first_day` to `last_day` whose rate is not
+        recorded, or None."""
+        rate_type = PRESET_RATE_TYPES[preset]
         for start in half_year_starts(first_day, last_day):
-            reference_day = reference_date(start, preset)
-            if reference_day not in known:
-                label = dict(self._fields["rate_type"]._description_selection(self.env))[rate_type]
-                raise UserError(
-                    _(
-                        "No %(rate_type)s is recorded for %(date)s: add it under Invoicing › "
-                        "Configuration › Dunning › Reference Rates to compute interest.",
-                        rate_type=label,
-                        date=reference_day,
-                    )
+            if (rate_type, reference_date(start, preset)) not in known_rates:
+                return reference_date(start, preset)
+        return None
+
+    @api.model
+    def _missing_rate_message(self, preset, reference_day):
+        rate_type = PRESET_RATE_TYPES[preset]
+        label = dict(self._fields["rate_type"]._description_selection(self.env))[rate_type]
+        return _(
+            "No %(rate_type)s is recorded for %(date)s: interest is left out until it is added"
+            " under Invoicing › Configuration › Dunning › Reference Rates.",
+            rate_type=label,
+            date=reference_day,
+        )
+
+    @api.model
+    def _cron_fetch_reference_rates(self):
+        """Record the reference rates of the reading days not recorded yet, as the
+        publishers' statistics services show them. A rate already recorded is never
+        changed (a different published value is logged for an administrator); a
+        publisher that fails is logged and the others are still read."""
+        known = self._get_known_rates()
+        today = fields.Date.context_today(self)
+        created = self.browse()
+        for rate_type, (parameter, default_url, parse) in FETCH_SOURCES.items():
+            url = self.env["ir.config_parameter"].sudo().get_param(parameter) or default_url
+            try:
+                observations = parse(self._fetch_reference_rate_content(url))
+            except Exception as error:  # a publisher down must not stop the others
+                _logger.warning(
+                    "Reference rates: could not read %s (%s): %s", rate_type, url, error
                 )
-            reference = Decimal(str(known[reference_day]))
-            steps.append((start, reference + STATUTORY_MARGINS[preset]))
-        return steps
+                continue
+            recorded = [day for kind, day in known if kind == rate_type]
+            first = (
+                max(recorded)
+                if recorded
+                else min((day for day, _rate in observations), default=today)
+            )
+            found = rates_on(observations, reading_days(rate_type, first, today))
+            for day, rate in found.items():
+                if (rate_type, day) in known:
+                    if Decimal(str(known[rate_type, day])) != rate:
+                        _logger.warning(
+                            "Reference rates: %s of %s is recorded as %s, published as %s",
+                            rate_type,
+                            day,
+                            known[rate_type, day],
+                            rate,
+                        )
+                    continue
+                created |= self.create(
+                    {
+                        "rate_type": rate_type,
+                        "date_from": day,
+                        "rate": float(rate),
+                        "source": _("%(url)s, read on %(date)s", url=url, date=today),
+                    }
+                )
+        _logger.info("Reference rates: %s new rate(s) recorded", len(created))
+        return created
+
+    @api.model
+    def _fetch_reference_rate_content(self, url):
+        response = requests.get(
+            url, timeout=FETCH_TIMEOUT, headers={"User-Agent": "Odoo account_dunning"}
+        )
+        response.raise_for_status()
+        return response.content

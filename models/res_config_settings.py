@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -12,3 +12,21 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.deposit_default_percent",
         readonly=False,
     )
+    dunning_fetch_reference_rates = fields.Boolean(
+        string="Read Reference Rates Online",
+        compute="_compute_dunning_fetch_reference_rates",
+        inverse="_inverse_dunning_fetch_reference_rates",
+        help="Every day, record the new ECB, Bundesbank and Bank of England reference rates "
+        "from the publishers' statistics services.",
+    )
+
+    @api.depends("company_id")
+    def _compute_dunning_fetch_reference_rates(self):
+        cron = self.env.ref("account_dunning.ir_cron_dunning_fetch_reference_rates", False)
+        # sudo: settings are for administrators; the cron record is technical data.
+        self.dunning_fetch_reference_rates = bool(cron and cron.sudo().active)
+
+    def _inverse_dunning_fetch_reference_rates(self):
+        cron = self.env.ref("account_dunning.ir_cron_dunning_fetch_reference_rates", False)
+        if cron:
+            cron.sudo().active = self[:1].dunning_fetch_reference_rates

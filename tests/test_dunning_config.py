@@ -101,11 +101,15 @@ class TestDunningConfig(DunningTestCommon):
     # ------------------------------------------------------------
 
     def test_negative_interval_is_rejected(self):
-        with self.assertRaisesRegex(ValidationError, r"Friendly reminder.*interval.*negative"):
+        with self.assertRaisesRegex(
+            ValidationError, r"Friendly reminder.*Interval.*between 0 and 3650 days, not -1"
+        ):
             self.level_friendly.min_interval = -1
 
     def test_negative_deadline_is_rejected(self):
-        with self.assertRaisesRegex(ValidationError, r"Second notice.*deadline.*negative"):
+        with self.assertRaisesRegex(
+            ValidationError, r"Second notice.*Deadline.*between 0 and 3650 days, not -3"
+        ):
             self.level_second.payment_deadline_days = -3
 
     def test_email_needs_a_template(self):

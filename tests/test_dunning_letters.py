@@ -196,6 +196,39 @@ class TestDunningLetters(DunningTestCommon, HttpCase):
         self.assertEqual(pdf_qr_codes(pdf), [])
         self._assert_in("Please quote", pdf_text(pdf))
 
+    def test_a_qr_code_no_bank_would_accept_is_left_out_and_said(self):
+        self.bank_account.bank_id.bic = "NOT A BIC"
+        notice, _invoices = self._letter([80.0], 50)
+        other = self.env["res.partner"].create({"name": "Harbour Bakery", "is_company": True})
+        other_notice, _invoices = self._letter([90.0], 50, partner=other)
+        pdf = self._render(notice | other_notice)
+        self.assertEqual(pdf_qr_codes(pdf), [], "printed, without a QR code")
+        text = pdf_text(pdf)
+        self._assert_in(notice.name, text)
+        self._assert_in(other_notice.name, text)
+        self.assertIn("Not a BIC", notice.letter_qr_error)
+        said = notice.message_ids.filtered(lambda msg: "no payment QR code" in msg.body)
+        self.assertEqual(len(said), 1)
+        self._render(notice)
+        self.assertEqual(
+            len(notice.message_ids.filtered(lambda msg: "no payment QR code" in msg.body)),
+            1,
+            "said once, not at every print",
+        )
+
+    def test_a_total_above_the_epc_limit_prints_without_qr(self):
+        notice, _invoices = self._letter([1_000_000_000.0], 50)
+        values = notice._get_letter_values()[notice.id]
+        self.assertFalse(values["qr_kind"])
+        self.assertIn("999999999.99", notice.letter_qr_error)
+
+    def test_words_use_the_currencys_decimal_places(self):
+        kwd = self.setup_other_currency("KWD", rates=[("2016-01-01", 0.3)])
+        self.assertEqual(kwd.decimal_places, 3)
+        notice, _invoices = self._letter([1.25], 50, currency=kwd)
+        words = notice._get_letter_values()[notice.id]["total_in_words"]
+        self.assertTrue(words.endswith("250/1000"), words)
+
     def test_other_currency_gets_the_online_payment_link(self):
         provider = self.env["payment.provider"].create(
             {"name": "Online", "code": "none", "state": "test", "is_published": True}

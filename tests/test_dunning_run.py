@@ -5,6 +5,7 @@ from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
 from odoo import SUPERUSER_ID, api, fields
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
@@ -286,7 +287,8 @@ class TestDunningRun(DunningTestCommon):
     def test_database_forbids_dunning_an_invoice_twice_at_a_level(self):
         notice = self._run_dunning(day(7)).notice_ids
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-            self.env["account.dunning.notice.line"].create(
+            # sudo: only the run writes notice lines; this probes the database's own guard.
+            self.env["account.dunning.notice.line"].sudo().create(
                 {
                     "notice_id": notice.id,
                     "move_id": self.invoice.id,
@@ -447,3 +449,151 @@ class TestDunningRun(DunningTestCommon):
             notice.line_ids,
             self.env["account.dunning.notice.line"].search([("notice_id", "=", notice.id)]),
         )
+
+
+@tagged("post_install", "-at_install")
+class TestBadInputNeverStopsTheRun(DunningTestCommon):
+    """A wrong setting or a missing rate gets a clear error or a logged skip; the
+    other customers of the run get their notices."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager = cls._create_user("bad_manager", "account_dunning.group_dunning_manager")
+        cls.invoice = cls._create_dunning_invoice(cls.customer, 500.0, DUE)
+        cls.other = cls.env["res.partner"].create(
+            {"name": "Harbour Bakery", "is_company": True, "email": "ap@harbour.example.com"}
+        )
+        cls.other_invoice = cls._create_dunning_invoice(cls.other, 300.0, DUE)
+
+    def _run_as_manager(self, run_day):
+        """Run Dunning Now, pressed by a dunning manager who is not an accountant."""
+        wizard = (
+            self.env["account.dunning.run.wizard"]
+            .with_user(self.manager)
+            .create({"company_id": self.company.id, "date": run_day})
+        )
+        with mute_logger("odoo.addons.account_dunning.models.account_dunning_run"):
+            action = wizard.action_run()
+        return self.env["account.dunning.run"].browse(action["res_id"])
+
+    def test_day_counts_are_bounded(self):
+        for field, days in (
+            ("delay", -3_000_000),
+            ("delay", 3651),
+            ("payment_deadline_days", 10_000_000),
+            ("min_interval", 5000),
+        ):
+            with self.assertRaisesRegex(ValidationError, "between"), self.env.cr.savepoint():
+                self.level_final.write({field: days})
+        with self.assertRaisesRegex(ValidationError, "between 0 and 3650"):
+            self.policy.promise_grace_days = 100_000
+
+    def test_a_failing_customer_is_logged_even_in_a_managers_run(self):
+        # A deadline stored before the bound existed overflows the date, on the
+        # policy of one customer only.
+        broken = self.policy.copy({"name": "Broken ladder"})
+        self.other.dunning_policy_id = broken
+        level = broken.level_ids.filtered(lambda level: level.delay == self.level_friendly.delay)
+        level.flush_recordset()
+        self.env.cr.execute(
+            "UPDATE account_dunning_level SET payment_deadline_days = 3000000 WHERE id = %s",
+            [level.id],
+        )
+        level.invalidate_recordset()
+        run = self._run_as_manager(day(7))
+        self.assertEqual(run.state, "done")
+        self.assertEqual(run.error_count, 1)
+        error = run.log_ids.filtered(lambda log: log.kind == "error")
+        self.assertEqual(error.partner_id, self.other)
+        self.assertTrue(self.other.message_ids.filtered(lambda msg: "failed" in msg.body))
+        notice = run.notice_ids
+        self.assertEqual(notice.partner_id, self.customer, "the other customer got its notice")
+        self.assertEqual(notice.state, "sent")
+
+    def test_a_deleted_template_sends_a_letter_instead(self):
+        self.level_friendly.mail_template_id.unlink()
+        run = self._run_as_manager(day(7))
+        notices = run.notice_ids
+        self.assertEqual(len(notices), 2)
+        self.assertEqual(set(notices.mapped("email_state")), {"fallback"})
+        self.assertEqual(set(notices.mapped("letter_state")), {"to_print"})
+        fallbacks = run.log_ids.filtered(lambda log: log.kind == "fallback")
+        self.assertEqual(fallbacks.partner_id, self.customer | self.other)
+        self.assertIn("No email template", fallbacks[0].message)
+
+    def test_a_currency_without_rate_stops_that_customer_only(self):
+        self.level_friendly.fee_fixed = 5.0
+        ves = (
+            self.env["res.currency"].with_context(active_test=False).search([("name", "=", "VES")])
+        )
+        ves.active = True
+        ves.rate_ids.unlink()
+        self.other_invoice.button_draft()
+        self.other_invoice.currency_id = ves
+        self.other_invoice.action_post()
+        run = self._run_as_manager(day(7))
+        error = run.log_ids.filtered(lambda log: log.kind == "error")
+        self.assertEqual(error.partner_id, self.other)
+        self.assertIn("No exchange rate is recorded for VES", error.message)
+        self.assertFalse(
+            self.env["account.dunning.charge"].search(
+                [("notice_id.partner_id", "=", self.other.id)]
+            ),
+            "no 5 VES fee",
+        )
+        self.assertEqual(run.notice_ids.partner_id, self.customer)
+        self.assertEqual(run.notice_ids.charge_ids.amount, 5.0)
+
+
+@tagged("post_install", "-at_install")
+class TestReferenceRateRecords(DunningTestCommon):
+    def test_rates_are_dated_on_the_days_their_law_reads_them(self):
+        Rate = self.env["account.dunning.reference.rate"]
+        with self.assertRaisesRegex(ValidationError, "1 January and 1 July"):
+            Rate.create({"rate_type": "ecb", "date_from": "2027-03-15", "rate": 2.0})
+        with self.assertRaisesRegex(ValidationError, "31 December and 30 June"):
+            Rate.create({"rate_type": "boe", "date_from": "2027-07-01", "rate": 4.0})
+        Rate.create({"rate_type": "boe", "date_from": "2026-12-31", "rate": 3.75})
+
+    def test_only_administrators_change_the_shared_rates_and_it_is_tracked(self):
+        rate = self.env.ref("account_dunning.reference_rate_ecb_2026_01_01")
+        self.assertIn("ECB", rate.source)
+        manager = self._create_user("rate_manager", "account_dunning.group_dunning_manager")
+        other_company = self.setup_other_company()["company"]
+        outsider = self._create_user(
+            "rate_outsider", "account_dunning.group_dunning_manager", company=other_company
+        )
+        for user in (manager, outsider):
+            self.assertEqual(rate.with_user(user).rate, 2.15, "everyone reads them")
+            with self.assertRaises(AccessError):
+                rate.with_user(user).rate = 9.0
+            with self.assertRaises(AccessError):
+                self.env["account.dunning.reference.rate"].with_user(user).create(
+                    {"rate_type": "ecb", "date_from": "2027-01-01", "rate": 9.0}
+                )
+            with self.assertRaises(AccessError):
+                rate.with_user(user).unlink()
+        self.assertEqual(rate.rate, 2.15)
+        admin = self._create_user("rate_admin", "base.group_system,account.group_account_invoice")
+        # A context without the test classes' mail switches: tracking on.
+        env = self.env(user=admin, context={"lang": "en_US"})
+        env["account.dunning.reference.rate"].browse(rate.id).rate = 2.4
+        # Tracking messages are written when the transaction commits.
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        tracked = rate.message_ids.tracking_value_ids.filtered(
+            lambda value: value.field_id.name == "rate"
+        )
+        self.assertEqual((tracked.old_value_float, tracked.new_value_float), (2.15, 2.4))
+
+    def test_every_shipped_rate_names_its_source(self):
+        rates = self.env["account.dunning.reference.rate"].search([])
+        self.assertFalse(rates.filtered(lambda rate: not rate.source))
+        shipped = {(rate.rate_type, str(rate.date_from)) for rate in rates}
+        for key in (
+            ("ecb", "2026-07-01"),
+            ("de_base", "2026-07-01"),
+            ("boe", "2026-06-30"),
+        ):
+            self.assertIn(key, shipped)

@@ -1,5 +1,6 @@
 from datetime import date
 
+from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
 from odoo.exceptions import AccessError, UserError
@@ -14,6 +15,8 @@ class TestLateFees(DunningTestCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # The statutory compensation is 40 EUR, converted at a real rate.
+        cls.setup_other_currency("EUR", rates=[("2016-01-01", 1.0)])
         cls.invoice = cls._create_dunning_invoice(cls.customer, 1200.0, DUE)
 
     def _charges(self, kind):
@@ -78,20 +81,30 @@ class TestLateFees(DunningTestCommon):
             "the flat compensation is due once per invoice, ever",
         )
 
-    def test_unknown_reference_rate_is_reported_not_guessed(self):
+    def test_a_missing_reference_rate_leaves_out_interest_not_the_notice(self):
         self.policy.interest_method = "eu"
-        with mute_logger("odoo.addons.account_dunning.models.account_dunning_run"):
+        self.env.ref("account_dunning.reference_rate_ecb_2026_01_01").unlink()
+        with freeze_time(day(7)):
+            self.assertIn("2026-01-01", self.policy.interest_warning)
             run = self._run_dunning(day(7))
-        self.assertEqual(run.error_count, 1)
-        self.assertIn("2026-01-01", run.log_ids.filtered(lambda log: log.kind == "error").message)
-        self.assertFalse(self.invoice.dunning_level_id, "nothing sent without its interest")
+        self.assertEqual(run.error_count, 0)
+        notice = run.notice_ids
+        self.assertEqual(notice.state, "sent", "the reminder goes out all the same")
+        self.assertEqual(self.invoice.dunning_level_id, self.level_friendly)
+        self.assertFalse(self._charges("interest"), "no interest is guessed")
+        self.assertEqual(self._charges("compensation").amount, 40.0)
+        warning = run.log_ids.filtered(lambda log: log.kind == "warning")
+        self.assertIn("2026-01-01", warning.message)
+        self.assertTrue(notice.message_ids.filtered(lambda msg: "2026-01-01" in msg.body))
         self.env["account.dunning.reference.rate"].create(
             {"rate_type": "ecb", "date_from": "2026-01-01", "rate": 2.15}
         )
-        run = self._run_dunning(day(7))
-        self.assertEqual(run.error_count, 0)
-        # 1,200.00 x 10.15 % x 7/365 = 2.3359
-        self.assertEqual(self._charges("interest").amount, 2.34)
+        self.policy.invalidate_recordset(["interest_warning"])
+        with freeze_time(day(14)):
+            self.assertFalse(self.policy.interest_warning)
+        self._run_dunning(day(14))
+        # Caught up from the due date: 1,200.00 x 10.15 % x 14/365 = 4.6718
+        self.assertEqual(self._charges("interest").amount, 4.67)
 
     def test_charge_invoices_earn_no_interest(self):
         self.policy.write({"interest_method": "fixed", "interest_rate": 10})
@@ -108,7 +121,7 @@ class TestLateFees(DunningTestCommon):
         self.policy.write({"interest_method": "fixed", "interest_rate": 10})
         interest = self._run_dunning(day(7)).notice_ids.charge_ids
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-            interest.copy()
+            interest.sudo().copy()  # sudo: only the run writes charges; this probes the database
 
     def test_manager_waives_the_charges_with_a_credit_note(self):
         self.level_friendly.fee_fixed = 25
@@ -155,9 +168,6 @@ class TestLateFees(DunningTestCommon):
         self._run_dunning(day(7))
         self.assertFalse(self._charges("compensation"), "no statutory preset: no compensation")
         self.policy.interest_method = "de_b2b"
-        self.env["account.dunning.reference.rate"].create(
-            {"rate_type": "de_base", "date_from": "2026-01-01", "rate": 1.27}
-        )
         consumer = self.env["res.partner"].create({"name": "Ms Private", "is_company": False})
         private = self._create_dunning_invoice(consumer, 300.0, DUE)
         self._run_dunning(day(14))

@@ -5,23 +5,28 @@ from decimal import Decimal
 from num2words import num2words
 
 
-def amount_in_words(amount, lang, currency_code, currency_name=""):
+def amount_in_words(amount, lang, currency_code, currency_name="", decimal_places=2):
     """`amount` in words in `lang` (e.g. "fr_FR", "de"), with the currency's name:
-    num2words' own wording where it knows the language and currency, else the
-    units and cents in words around `currency_name`."""
-    amount = Decimal(amount).quantize(Decimal("0.01"))
-    for code in _lang_candidates(lang):
-        try:
-            return num2words(amount, lang=code, to="currency", currency=currency_code)
-        except (NotImplementedError, AttributeError, KeyError):
-            continue
-        except OverflowError:
-            break
+    num2words' own wording where it knows the language and currency (for currencies
+    of two decimals, as num2words' currency wording assumes), else the units and
+    the decimals in words around `currency_name`, e.g. "... KWD 250/1000"."""
+    quantum = Decimal(1).scaleb(-decimal_places)
+    amount = Decimal(amount).quantize(quantum)
+    if decimal_places == 2:
+        for code in _lang_candidates(lang):
+            try:
+                return num2words(amount, lang=code, to="currency", currency=currency_code)
+            except (NotImplementedError, AttributeError, KeyError):
+                continue
+            except OverflowError:
+                break
     # A language without currency wording in num2words: "N <currency> M/100".
-    units, cents = divmod(int(amount * 100), 100)
+    units, fraction = divmod(int(amount.scaleb(decimal_places)), 10**decimal_places)
     words = _cardinal(units, lang)
     label = currency_name or currency_code
-    return f"{words} {label} {cents:02d}/100"
+    if not decimal_places:
+        return f"{words} {label}"
+    return f"{words} {label} {fraction:0{decimal_places}d}/{10**decimal_places}"
 
 
 def _lang_candidates(lang):
