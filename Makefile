@@ -50,5 +50,5 @@ serve:
 		--db-filter="^$(DEMO_DB)$$" --http-interface=127.0.0.1 --http-port=$(HTTP_PORT)
 
 screenshots:
-	ACCOUNT_DUNNING_SCREENSHOTS="$(CURDIR)/static/description" SKIP_LIFECYCLE=1 \
+	ACCOUNT_DUNNING_SCREENSHOTS="$(CURDIR)/static/description" SKIP_LIFECYCLE=1 SKIP_SALE_SUITE=1 \
 		TEST_TAGS=/account_dunning:TestDunningLetters.test_each_letter_kind .ci/odoo-test
