@@ -177,12 +177,13 @@ class IrActionsReport(models.Model):
         pdf = folder / "report.pdf"
         # Exit code 1 only reports warnings, as Odoo accepts; but no PDF is no PDF.
         if returncode not in (0, 1) or not pdf.is_file() or not pdf.stat().st_size:
+            # Its first line names a bad argument, the last ones a failed page.
+            message = err if len(err) <= 1000 else f"{err[:500]} … {err[-500:]}"
             raise UserError(
                 _(
                     "Wkhtmltopdf failed (error code: %(error_code)s). Message: %(message)s",
                     error_code=returncode,
-                    # Its first line names a bad argument, the last ones a failed page.
-                    message=err if len(err) <= 1000 else f"{err[:500]} … {err[-500:]}",
+                    message=message,
                 )
             )
         if err:
