@@ -699,11 +699,12 @@ class AccountDunningRun(models.Model):
             Charge.search([("kind", "=", "compensation"), ("move_id", "in", moves.ids)]).move_id.ids
         )
         known_rates = self.env["account.dunning.reference.rate"]._get_known_rates()
+        rated = self._get_rated_currency_ids(notices.company_id)
         missing_rates = {}
         values = []
         for notice in notices:
             policy = notice.level_id.policy_id
-            values += self._prepare_fee_charge_values(notice)
+            values += self._prepare_fee_charge_values(notice, rated)
             for line in notice.line_ids.filtered("dunned"):
                 move = line.move_id
                 if policy.interest_method != "none" and (
@@ -713,7 +714,7 @@ class AccountDunningRun(models.Model):
                         notice, move, last_interest.get(move), known_rates, missing_rates
                     )
                 if move.id not in compensated:
-                    values += self._prepare_compensation_charge_values(notice, move)
+                    values += self._prepare_compensation_charge_values(notice, move, rated)
         self._log_missing_rates(missing_rates)
         return Charge.create(values)
 
@@ -727,25 +728,32 @@ class AccountDunningRun(models.Model):
                     [{"kind": "warning", "partner_id": notice.partner_id.id, "message": message}]
                 )
 
-    def _to_notice_currency(self, amount, from_currency, notice):
-        self._check_currency_rates(from_currency | notice.currency_id, notice.company_id)
+    def _to_notice_currency(self, amount, from_currency, notice, rated):
+        self._check_currency_rates(from_currency | notice.currency_id, notice.company_id, rated)
         return from_currency._convert(amount, notice.currency_id, notice.company_id, notice.date)
 
     @api.model
-    def _check_currency_rates(self, currencies, company):
+    def _get_rated_currency_ids(self, companies):
+        """{company id: ids of the currencies that have an exchange rate there}, in
+        one query for a batch."""
+        roots = companies.root_id
+        groups = self.env["res.currency.rate"]._read_group(
+            [("company_id", "in", [False, *roots.ids])], ["company_id", "currency_id"]
+        )
+        shared = {currency.id for company, currency in groups if not company}
+        return {
+            company.id: shared
+            | {currency.id for root, currency in groups if root == company.root_id}
+            for company in companies
+        }
+
+    @api.model
+    def _check_currency_rates(self, currencies, company, rated):
         """Odoo converts at 1:1 a currency that has no rate at all: a 5 USD fee would
         become 5 VES. Refuse instead, for this customer only."""
-        foreign = currencies - company.currency_id
-        if not foreign:
-            return
-        known = self.env["res.currency.rate"]._read_group(
-            [
-                ("currency_id", "in", foreign.ids),
-                ("company_id", "in", (False, company.root_id.id)),
-            ],
-            ["currency_id"],
+        missing = (currencies - company.currency_id).filtered(
+            lambda currency: currency.id not in rated[company.id]
         )
-        missing = foreign - self.env["res.currency"].union(*(currency for [currency] in known))
         if missing:
             raise UserError(
                 self.env._(
@@ -756,17 +764,23 @@ class AccountDunningRun(models.Model):
                 )
             )
 
-    def _prepare_fee_charge_values(self, notice):
+    def _prepare_fee_charge_values(self, notice, rated):
         level = notice.level_id
         if not (level.fee_fixed or level.fee_percent):
             return []
         company_currency = notice.company_id.currency_id
         amount = fee_amount(
             Decimal(str(notice.amount_dunned)),
-            fixed=Decimal(str(self._to_notice_currency(level.fee_fixed, company_currency, notice))),
+            fixed=Decimal(
+                str(self._to_notice_currency(level.fee_fixed, company_currency, notice, rated))
+            ),
             percent=Decimal(str(level.fee_percent)),
-            minimum=Decimal(str(self._to_notice_currency(level.fee_min, company_currency, notice))),
-            maximum=Decimal(str(self._to_notice_currency(level.fee_max, company_currency, notice))),
+            minimum=Decimal(
+                str(self._to_notice_currency(level.fee_min, company_currency, notice, rated))
+            ),
+            maximum=Decimal(
+                str(self._to_notice_currency(level.fee_max, company_currency, notice, rated))
+            ),
         )
         return [
             {
@@ -854,7 +868,7 @@ class AccountDunningRun(models.Model):
             for day in change_days
         ]
 
-    def _prepare_compensation_charge_values(self, notice, move):
+    def _prepare_compensation_charge_values(self, notice, move, rated):
         policy = notice.level_id.policy_id
         if policy.interest_method not in ("eu", "de_b2b", "fr", "uk"):
             return []
@@ -868,7 +882,7 @@ class AccountDunningRun(models.Model):
             amount, currency = uk_fixed_compensation(Decimal(str(total))), gbp
         else:
             amount, currency = Decimal(40), self.env.ref("base.EUR")
-        converted = self._to_notice_currency(float(amount), currency, notice)
+        converted = self._to_notice_currency(float(amount), currency, notice, rated)
         return [
             {
                 "notice_id": notice.id,
