@@ -185,6 +185,13 @@ class AccountDunningLevel(models.Model):
     # BUSINESS METHODS
     # ------------------------------------------------------------
 
+    def _get_rank(self):
+        """Where this level stands, on any policy's ladder: by its delay, then its
+        sequence. Delays strictly increase along a ladder, so this is the ladder's
+        own order, and it also compares levels of different policies."""
+        self.ensure_one()
+        return (self.delay, self.sequence)
+
     def _channel_error_message(self):
         """Return why the channels of the level are inconsistent, or False."""
         self.ensure_one()

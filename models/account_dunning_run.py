@@ -271,32 +271,37 @@ class AccountDunningRun(models.Model):
         policies = self.env["account.dunning.policy"].search([("company_id", "=", company.id)])
         earliest = min(policies.level_ids.mapped("delay") or [0])
         horizon = fields.Date.add(date, days=max(-earliest, 0))
-        self.env["account.move"].flush_model()
+        Move = self.env["account.move"]
+        Move.flush_model()
+        # The open customer invoices as account.move defines them, in SQL.
+        query = Move._where_calc(
+            [
+                *Move._get_dunning_open_invoice_domain(),
+                ("company_id", "=", company.id),
+                ("invoice_date_due", "<=", horizon),
+            ]
+        )
+        query.order = SQL(
+            "account_move.commercial_partner_id, account_move.invoice_date_due, account_move.id"
+        )
         self.env.cr.execute(
-            SQL(
-                """
-                SELECT m.id AS move_id,
-                       m.commercial_partner_id AS partner_id,
-                       m.currency_id,
-                       m.amount_total,
-                       m.amount_residual,
-                       ABS(m.amount_residual_signed) AS residual_company,
-                       m.invoice_date,
-                       m.invoice_date_due,
-                       m.dunning_level_id AS level_id,
-                       m.last_dunning_date,
-                       m.dunning_blocked AS blocked,
-                       m.dunning_promise_date AS promise_date
-                  FROM account_move m
-                 WHERE m.company_id = %(company)s
-                   AND m.move_type = 'out_invoice'
-                   AND m.state = 'posted'
-                   AND m.payment_state IN ('not_paid', 'partial')
-                   AND m.invoice_date_due <= %(horizon)s
-                 ORDER BY m.commercial_partner_id, m.invoice_date_due, m.id
-                """,
-                company=company.id,
-                horizon=horizon,
+            query.select(
+                SQL(
+                    """
+                    account_move.id AS move_id,
+                    account_move.commercial_partner_id AS partner_id,
+                    account_move.currency_id,
+                    account_move.amount_total,
+                    account_move.amount_residual,
+                    ABS(account_move.amount_residual_signed) AS residual_company,
+                    account_move.invoice_date,
+                    account_move.invoice_date_due,
+                    account_move.dunning_level_id AS level_id,
+                    account_move.last_dunning_date,
+                    account_move.dunning_blocked AS blocked,
+                    account_move.dunning_promise_date AS promise_date
+                    """
+                )
             )
         )
         return self.env.cr.dictfetchall()

@@ -10,6 +10,8 @@ DUNNING_MOVE_FIELDS = (
     "dunning_block_reason",
     "dunning_promise_date",
 )
+# Payment states of a customer invoice that is still to be paid.
+DUNNING_OPEN_PAYMENT_STATES = ("not_paid", "partial")
 # Written by the dunning run alone.
 DUNNING_SERVER_MOVE_FIELDS = ("dunning_charge_notice_id",)
 
@@ -90,14 +92,10 @@ class AccountMove(models.Model):
     @api.depends("invoice_date_due", "payment_state", "state", "move_type")
     def _compute_dunning_days_overdue(self):
         today = fields.Date.context_today(self)
+        open_invoices = self.filtered_domain(self._get_dunning_open_invoice_domain())
         for move in self:
-            open_invoice = (
-                move.move_type == "out_invoice"
-                and move.state == "posted"
-                and move.payment_state in ("not_paid", "partial")
-            )
             move.dunning_days_overdue = (
-                days_overdue(move.invoice_date_due, today) if open_invoice else 0
+                days_overdue(move.invoice_date_due, today) if move in open_invoices else 0
             )
 
     # ------------------------------------------------------------
@@ -137,6 +135,16 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------
     # BUSINESS METHODS
     # ------------------------------------------------------------
+
+    @api.model
+    def _get_dunning_open_invoice_domain(self):
+        """Customer invoices still to be paid: what dunning looks at. The run's SQL,
+        the customer's figures and the invoice's days overdue all use this."""
+        return [
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", DUNNING_OPEN_PAYMENT_STATES),
+        ]
 
     @api.model
     def _dunning_protected_fields(self):

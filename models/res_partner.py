@@ -4,6 +4,7 @@ from odoo.tools import SQL
 
 from ..tools.ladder import days_overdue
 from ..tools.money import average_payment_delay
+from .account_move import DUNNING_OPEN_PAYMENT_STATES
 
 COLLECTION_STAGES = [
     ("normal", "Normal"),
@@ -145,9 +146,7 @@ class ResPartner(models.Model):
             if partner.id not in oldest_due or due_date < oldest_due[partner.id]:
                 oldest_due[partner.id] = due_date
             current = max_level.get(partner.id)
-            if level and (
-                not current or (level.delay, level.sequence) > (current.delay, current.sequence)
-            ):
+            if level and (not current or level._get_rank() > current._get_rank()):
                 max_level[partner.id] = level
         empty_level = self.env["account.dunning.level"]
         for partner in self:
@@ -288,7 +287,7 @@ class ResPartner(models.Model):
             .sudo()
             ._read_group(domain, groupby=["commercial_partner_id", "dunning_level_id"])
         ):
-            rank = (level.delay, level.sequence)
+            rank = level._get_rank()
             max_level[partner.id] = max(max_level.get(partner.id, rank), rank)
         facts = {}
         for partner in partners.sudo().with_company(company):
@@ -330,7 +329,7 @@ class ResPartner(models.Model):
                        AND move.state = 'posted'
                        AND NOT move.id = ANY(%(excluded)s)
                        AND (move.payment_state IN ('paid', 'in_payment')
-                            OR (move.payment_state IN ('not_paid', 'partial')
+                            OR (move.payment_state = ANY(%(open)s)
                                 AND move.invoice_date_due < %(today)s))
                 )
                 SELECT invoice.commercial_partner_id,
@@ -352,6 +351,7 @@ class ResPartner(models.Model):
                 today=today,
                 limit=limit,
                 excluded=list(excluded_ids),
+                open=list(DUNNING_OPEN_PAYMENT_STATES),
             )
         )
         delays = {}
@@ -362,11 +362,9 @@ class ResPartner(models.Model):
     @api.model
     def _get_dunning_overdue_domain(self, commercial_partners, today):
         return [
+            *self.env["account.move"]._get_dunning_open_invoice_domain(),
             ("commercial_partner_id", "in", commercial_partners.ids),
             ("company_id", "=", self.env.company.id),
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-            ("payment_state", "in", ("not_paid", "partial")),
             ("invoice_date_due", "<", today),
         ]
 

@@ -166,7 +166,7 @@ class SaleDepositRule(models.Model):
             at_level = (
                 bool(level)
                 and facts["level_rank"] is not None
-                and (facts["level_rank"] >= (level.delay, level.sequence))
+                and facts["level_rank"] >= level._get_rank()
             )
             on_hold = self.match_credit_hold and facts["credit_hold"]
             if not (at_level or on_hold):

@@ -6,6 +6,8 @@ from odoo.tools import format_amount
 
 from ..tools.money import deposit_amount, deposit_shortfall
 
+# Deposit states that keep a quotation from being confirmed.
+DEPOSIT_OUTSTANDING_STATES = ("missing", "partial")
 DEPOSIT_STATES = [
     ("not_required", "Not required"),
     ("missing", "Missing"),
@@ -29,6 +31,7 @@ DEPOSIT_COMPUTED_FIELDS = (
     "deposit_received_amount",
     "deposit_missing_amount",
     "deposit_state",
+    "deposit_outstanding",
 )
 # Links that carry money into the deposit: written by Odoo's own flows only.
 DEPOSIT_MONEY_LINKS = ("transaction_ids",)
@@ -78,6 +81,13 @@ class SaleOrder(models.Model):
         readonly=True,
         index=True,
         tracking=True,
+    )
+    deposit_outstanding = fields.Boolean(
+        compute="_compute_deposit_outstanding",
+        store=True,
+        readonly=True,
+        index=True,
+        help="A quotation that cannot be confirmed before its deposit is paid in full.",
     )
     deposit_waived = fields.Boolean(readonly=True, copy=False)
     deposit_waived_amount = fields.Monetary(
@@ -190,6 +200,14 @@ class SaleOrder(models.Model):
                 state = "partial"
             order.deposit_state = state
             order.deposit_missing_amount = missing
+
+    @api.depends("state", "deposit_state")
+    def _compute_deposit_outstanding(self):
+        for order in self:
+            order.deposit_outstanding = (
+                order.state in QUOTATION_STATES
+                and order.deposit_state in DEPOSIT_OUTSTANDING_STATES
+            )
 
     @api.depends("partner_id", "partner_invoice_id", "company_id")
     @api.depends_context("company")
@@ -313,7 +331,7 @@ class SaleOrder(models.Model):
                 customer=", ".join(held.mapped("display_name")),
                 order=self.name,
             )
-        if self.deposit_state in ("missing", "partial"):
+        if self.deposit_state in DEPOSIT_OUTSTANDING_STATES:
             currency = self.currency_id
             return _(
                 "%(order)s cannot be confirmed before its deposit is paid in full."
@@ -329,7 +347,7 @@ class SaleOrder(models.Model):
         self.ensure_one()
         if self.state not in QUOTATION_STATES:
             return _("%(order)s is no longer a quotation.", order=self.name)
-        if self.deposit_state not in ("missing", "partial"):
+        if not self.deposit_outstanding:
             return _("%(order)s has no deposit outstanding.", order=self.name)
         return False
 
@@ -479,10 +497,7 @@ class SaleOrder(models.Model):
 
     def _has_to_be_paid(self):
         return super()._has_to_be_paid() or (
-            self.state in QUOTATION_STATES
-            and not self.is_expired
-            and self.amount_total > 0
-            and self.deposit_state in ("missing", "partial")
+            self.deposit_outstanding and not self.is_expired and self.amount_total > 0
         )
 
     def _is_confirmation_amount_reached(self):

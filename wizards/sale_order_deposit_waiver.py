@@ -1,7 +1,7 @@
 from odoo import _, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..models.sale_order import QUOTATION_STATES
+from ..models.sale_order import DEPOSIT_OUTSTANDING_STATES, QUOTATION_STATES
 
 
 class SaleOrderDepositWaiver(models.TransientModel):
@@ -39,7 +39,7 @@ class SaleOrderDepositWaiver(models.TransientModel):
         order = self.order_id
         if order.state not in QUOTATION_STATES:
             return _("%(order)s is no longer a quotation.", order=order.name)
-        if order.deposit_state not in ("missing", "partial") and not (
+        if order.deposit_state not in DEPOSIT_OUTSTANDING_STATES and not (
             order.deposit_credit_hold and not order.deposit_hold_released
         ):
             return _("%(order)s has no deposit or credit hold to waive.", order=order.name)
@@ -52,7 +52,7 @@ class SaleOrderDepositWaiver(models.TransientModel):
             "deposit_waived_by_id": self.env.user.id,
             "deposit_waived_date": fields.Datetime.now(),
         }
-        if order.deposit_state in ("missing", "partial"):
+        if order.deposit_state in DEPOSIT_OUTSTANDING_STATES:
             values.update(deposit_waived=True, deposit_waived_amount=order.deposit_required_amount)
         if order.deposit_credit_hold:
             values["deposit_hold_released"] = True
