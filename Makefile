@@ -26,16 +26,16 @@ tools:
 lint:
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
-	$(PYTHON) -m pylint --rcfile=.pylintrc-mandatory --recursive=y --ignore=.venv,.ci .
+	$(PYTHON) -m pylint --rcfile=.pylintrc-mandatory --recursive=y --ignore=.venv,.ci,scripts .
 
 test:
 	@.ci/odoo-test
 
 bench:
-	@.ci/odoo-bench
+	@scripts/odoo-bench
 
 demo:
-	@.ci/odoo-demo "$(DEMO_DB)"
+	@scripts/odoo-demo "$(DEMO_DB)"
 
 pot:
 	@.ci/odoo-env-check
