@@ -395,13 +395,13 @@ class AccountDunningRun(models.Model):
         for row in rows:
             groups[row["partner_id"], row["currency_id"], row["level_id"]].append(row)
         levels = self.env["account.dunning.level"].browse({key[2] for key in groups})
-        delay_of = {level.id: level.delay for level in levels}
+        rank_of = {level.id: level._get_rank() for level in levels}
         # The highest notice of a customer and currency also lists its other overdue
         # invoices: those dunned at lower levels today, and those not moving up.
         highest = {}
         for partner_id, currency_id, level_id in groups:
             current = highest.get((partner_id, currency_id))
-            if current is None or delay_of[level_id] > delay_of[current]:
+            if current is None or rank_of[level_id] > rank_of[current]:
                 highest[partner_id, currency_id] = level_id
         partners = (
             self.env["res.partner"].with_company(self.company_id).browse({key[0] for key in groups})
@@ -413,7 +413,6 @@ class AccountDunningRun(models.Model):
         for name, ((partner_id, currency_id, level_id), group_rows) in zip(
             names, groups.items(), strict=True
         ):
-            level = levels.browse(level_id)
             lines = [(row, True) for row in group_rows]
             if highest[partner_id, currency_id] == level_id:
                 lines += [
@@ -426,21 +425,12 @@ class AccountDunningRun(models.Model):
             notice_lines.append(lines)
             notice_vals.append(
                 {
+                    **self._prepare_notice_values(levels.browse(level_id), group_rows, lines),
                     "name": name,
-                    "company_id": self.company_id.id,
-                    "run_id": self.id,
                     "partner_id": partner_id,
                     "recipient_id": recipients[partner_id].id,
                     "user_id": collectors[partner_id],
                     "currency_id": currency_id,
-                    "level_id": level_id,
-                    "date": self.date,
-                    "payment_deadline": fields.Date.add(self.date, days=level.payment_deadline_days)
-                    if level.payment_deadline_days
-                    else False,
-                    "amount_residual": sum(row["amount_residual"] for row, _dunned in lines),
-                    "amount_dunned": sum(row["amount_residual"] for row in group_rows),
-                    "invoice_count": len(lines),
                 }
             )
         # The run is the record of creation: no "created" message nor follower per notice.
@@ -452,6 +442,22 @@ class AccountDunningRun(models.Model):
         self._insert_notice_lines(notices, notice_lines)
         self.notice_count += len(notices)
         return notices
+
+    def _prepare_notice_values(self, level, dunned_rows, lines):
+        """What a notice of this run at `level` states: the invoices that reached
+        the level (`dunned_rows`) and every invoice it lists (`lines`)."""
+        return {
+            "company_id": self.company_id.id,
+            "run_id": self.id,
+            "level_id": level.id,
+            "date": self.date,
+            "payment_deadline": fields.Date.add(self.date, days=level.payment_deadline_days)
+            if level.payment_deadline_days
+            else False,
+            "amount_residual": sum(row["amount_residual"] for row, _dunned in lines),
+            "amount_dunned": sum(row["amount_residual"] for row in dunned_rows),
+            "invoice_count": len(lines),
+        }
 
     def _get_notice_names(self, count):
         """`count` references from the notice sequence, looked up once."""

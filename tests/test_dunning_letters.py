@@ -108,6 +108,10 @@ class TestDunningLetters(DunningTestCommon, HttpCase):
         self.assertEqual(kind, "pdf")
         return pdf
 
+    def _letter_values(self, notice):
+        report = self.env["report.account_dunning.report_dunning_notice"]
+        return report._get_letter_values(notice)[notice.id]
+
     def _assert_in(self, needle, text):
         self.assertIn(needle, text, f"{needle!r} not in the letter: {text[:1500]}")
 
@@ -218,7 +222,9 @@ class TestDunningLetters(DunningTestCommon, HttpCase):
 
     def test_a_total_above_the_epc_limit_prints_without_qr(self):
         notice, _invoices = self._letter([1_000_000_000.0], 50)
-        values = notice._get_letter_values()[notice.id]
+        values = self.env["report.account_dunning.report_dunning_notice"]._get_letter_values(
+            notice
+        )[notice.id]
         self.assertFalse(values["qr_kind"])
         self.assertIn("999999999.99", notice.letter_qr_error)
 
@@ -226,7 +232,9 @@ class TestDunningLetters(DunningTestCommon, HttpCase):
         kwd = self.setup_other_currency("KWD", rates=[("2016-01-01", 0.3)])
         self.assertEqual(kwd.decimal_places, 3)
         notice, _invoices = self._letter([1.25], 50, currency=kwd)
-        words = notice._get_letter_values()[notice.id]["total_in_words"]
+        words = self.env["report.account_dunning.report_dunning_notice"]._get_letter_values(notice)[
+            notice.id
+        ]["total_in_words"]
         self.assertTrue(words.endswith("250/1000"), words)
 
     def test_other_currency_gets_the_online_payment_link(self):

@@ -1,0 +1,174 @@
+import base64
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from odoo import _, api, models
+from odoo.tools import format_amount, format_date
+from odoo.tools.misc import hmac as hmac_tool
+
+from ..tools.epc import epc_qr_payload, is_sepa_iban, qr_png
+from ..tools.words import amount_in_words
+
+
+class ReportDunningNotice(models.AbstractModel):
+    """The demand letters: what each letter shows beyond its notice's records,
+    prepared in one pass for a batch rather than computed in QWeb."""
+
+    _name = "report.account_dunning.report_dunning_notice"
+    _description = "Dunning Letter"
+
+    @api.model
+    def _get_report_values(self, docids, data=None):
+        notices = self.env["account.dunning.notice"].browse(docids)
+        return {
+            "doc_ids": docids,
+            "doc_model": "account.dunning.notice",
+            "docs": notices,
+            "letters": self._get_letter_values(notices),
+        }
+
+    @api.model
+    def _get_letter_values(self, notices):
+        """What each letter of `notices` shows beyond its records, by notice id: totals,
+        the total in words, the payment instructions and the payment QR code.
+        Prepared here, in one pass, rather than computed in QWeb."""
+        providers = self._get_letter_payment_providers(notices)
+        qr_errors = {}
+        values = {}
+        for notice in notices:
+            lang = notice._get_letter_lang()
+            currency = notice.currency_id
+            charges = notice.charge_ids if not notice.charges_waived else notice.charge_ids.browse()
+            total = currency.round(notice.amount_residual + sum(charges.mapped("amount")))
+            bank = self._get_letter_bank_account(notice)
+            try:
+                qr_kind, qr_data = self._get_letter_payment_qr(notice, bank, total, providers)
+            except ValueError as error:  # no bank would accept it: print without a QR
+                qr_kind, qr_data = False, False
+                qr_errors[notice] = str(error)
+            partner = notice.partner_id.commercial_partner_id
+            values[notice.id] = {
+                "lang": lang,
+                "rows": self._get_letter_rows(notice, lang),
+                "charges": charges,
+                "total": total,
+                "total_in_words": amount_in_words(
+                    Decimal(str(total)),
+                    lang,
+                    currency.name,
+                    currency.currency_unit_label,
+                    decimal_places=currency.decimal_places,
+                ),
+                "bank": bank,
+                "reference": notice.name,
+                "qr_kind": qr_kind,
+                "qr_src": qr_data
+                and "data:image/png;base64," + base64.b64encode(qr_png(qr_data)).decode(),
+                "payment_link": qr_kind == "link" and qr_data,
+                "collector": notice.user_id or notice.company_id.partner_id,
+                "requires_po": partner.dunning_requires_po,
+                "requires_original_invoice": partner.dunning_requires_original_invoice,
+                "payment_approver": partner.dunning_payment_approver,
+            }
+        self._log_letter_qr_errors(qr_errors)
+        return values
+
+    @api.model
+    def _get_letter_rows(self, notice, lang):
+        """The invoices a letter lists, formatted once here in the letter's language:
+        a letter may list many invoices."""
+        currency = notice.currency_id
+        return [
+            {
+                "invoice": line.move_id.name,
+                "invoice_date": format_date(self.env, line.invoice_date, lang_code=lang),
+                "due_date": format_date(self.env, line.invoice_date_due, lang_code=lang),
+                "days_overdue": max(line.days_overdue, 0),
+                "amount_total": format_amount(
+                    self.env, line.amount_total, currency, lang_code=lang
+                ),
+                "paid": format_amount(
+                    self.env, line.amount_total - line.amount_residual, currency, lang_code=lang
+                ),
+                "amount_residual": format_amount(
+                    self.env, line.amount_residual, currency, lang_code=lang
+                ),
+            }
+            for line in notice.line_ids
+        ]
+
+    @api.model
+    def _log_letter_qr_errors(self, qr_errors):
+        """Say once, in the notice's chatter, why its letter has no payment QR code."""
+        for notice, error in qr_errors.items():
+            if notice.letter_qr_error == error:
+                continue
+            # sudo: the reason is a fact of the letter, recorded when it is rendered.
+            notice.sudo().letter_qr_error = error
+            notice.sudo().message_post(
+                body=_(
+                    "The letter of %(notice)s has no payment QR code: %(error)s",
+                    notice=notice.name,
+                    error=error,
+                )
+            )
+
+    @api.model
+    def _get_letter_bank_account(self, notice):
+        """The company account the customer should pay to: a SEPA IBAN for euros."""
+        accounts = notice.company_id.partner_id.bank_ids.filtered("acc_number")
+        if notice.currency_id.name == "EUR":
+            sepa = accounts.filtered(lambda account: is_sepa_iban(account.acc_number))
+            accounts = sepa or accounts
+        return accounts[:1]
+
+    @api.model
+    def _get_letter_payment_providers(self, notices):
+        # sudo: payment providers are configuration that collectors cannot read.
+        providers = (
+            self.env["payment.provider"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "in", notices.company_id.ids),
+                    ("state", "in", ("enabled", "test")),
+                    ("is_published", "=", True),
+                ]
+            )
+        )
+        return set(providers.company_id.ids)
+
+    @api.model
+    def _get_letter_payment_qr(self, notice, bank, total, provider_companies):
+        """('epc', payload) for euros to a SEPA IBAN; else ('link', url) of the online
+        payment page when the company takes online payments; else (False, False)."""
+        if total <= 0:
+            return False, False
+        if bank and notice.currency_id.name == "EUR" and is_sepa_iban(bank.acc_number):
+            payload = epc_qr_payload(
+                name=bank.acc_holder_name or notice.company_id.name,
+                iban=bank.acc_number,
+                amount=Decimal(str(total)),
+                bic=bank.bank_bic or "",
+                reference=notice.name,
+                remittance=notice.partner_id.commercial_partner_id.ref or "",
+            )
+            return "epc", payload
+        if notice.company_id.id in provider_companies:
+            partner = notice.partner_id.commercial_partner_id
+            query = {
+                "reference": notice.name,
+                "amount": total,
+                "currency_id": notice.currency_id.id,
+                "partner_id": partner.id,
+                "company_id": notice.company_id.id,
+                # payment.utils.generate_access_token needs an HTTP request; the
+                # letters are also rendered by crons: same token, computed here.
+                "access_token": hmac_tool(
+                    self.env(su=True),
+                    "generate_access_token",
+                    f"{partner.id}|{total}|{notice.currency_id.id}",
+                ),
+            }
+            return "link", f"{notice.company_id.get_base_url()}/payment/pay?{urlencode(query)}"
+        return False, False
