@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import Command, api, fields, models
 
 CHARGE_KINDS = [("fee", "Fee"), ("interest", "Interest"), ("compensation", "Compensation")]
 
@@ -53,3 +53,79 @@ class AccountDunningCharge(models.Model):
             "The flat compensation of an invoice is charged once, ever.",
         ),
     ]
+
+    @api.model
+    def _create_for_notices(self, notices):
+        """Fees, interest and statutory compensation of new notices, computed once,
+        and {notice: message} of the interest left out for a missing reference rate."""
+        Charge = self
+        notices = notices.filtered(
+            lambda notice: (
+                notice.level_id.fee_fixed
+                or notice.level_id.fee_percent
+                or notice.level_id.policy_id.interest_method != "none"
+            )
+        )
+        if not notices:
+            return Charge, {}
+        dunned_lines = notices.line_ids.filtered("dunned")
+        moves = dunned_lines.move_id
+        last_interest = dict(
+            Charge._read_group(
+                [("kind", "=", "interest"), ("move_id", "in", moves.ids)],
+                ["move_id"],
+                ["period_to:max"],
+            )
+        )
+        compensated = set(
+            Charge.search([("kind", "=", "compensation"), ("move_id", "in", moves.ids)]).move_id.ids
+        )
+        known_rates = self.env["account.dunning.reference.rate"]._get_known_rates()
+        rated = self.env["account.dunning.notice"]._get_rated_currency_ids(notices.company_id)
+        missing_rates = {}
+        values = []
+        for notice in notices:
+            policy = notice.level_id.policy_id
+            values += notice.level_id._prepare_fee_charge_values(notice, rated)
+            for line in notice.line_ids.filtered("dunned"):
+                move = line.move_id
+                if policy.interest_method != "none" and (
+                    not move.dunning_charge_notice_id or policy.interest_on_charges
+                ):
+                    values += policy._prepare_interest_charge_values(
+                        notice, move, last_interest.get(move), known_rates, missing_rates
+                    )
+                if move.id not in compensated:
+                    values += policy._prepare_compensation_charge_values(notice, move, rated)
+        return Charge.create(values), missing_rates
+
+    def _prepare_invoice_line_values(self, policy):
+        """The line of the charge invoice for this charge."""
+        self.ensure_one()
+        charge = self
+        if charge.kind == "fee":
+            name = self.env._("Late payment fee (%(level)s)", level=charge.level_id.name)
+        elif charge.kind == "interest":
+            name = self.env._(
+                "Late payment interest on %(invoice)s, %(start)s to %(end)s",
+                invoice=charge.move_id.name,
+                start=charge.period_from,
+                end=charge.period_to,
+            )
+        else:
+            name = self.env._(
+                "Fixed compensation for recovery costs (%(invoice)s)", invoice=charge.move_id.name
+            )
+        values = {
+            "name": name,
+            "quantity": 1,
+            "price_unit": charge.amount,
+            "tax_ids": [
+                Command.set(charge.level_id.fee_tax_id.ids if charge.kind == "fee" else [])
+            ],
+        }
+        if policy.charge_product_id:
+            values["product_id"] = policy.charge_product_id.id
+        if policy.charge_account_id:
+            values["account_id"] = policy.charge_account_id.id
+        return values

@@ -1,5 +1,9 @@
+from decimal import Decimal
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+
+from ..tools.money import currency_quantum, fee_amount, round_money
 
 LETTER_KINDS = [
     ("friendly", "Friendly reminder"),
@@ -241,3 +245,35 @@ class AccountDunningLevel(models.Model):
                 level=self.name,
             )
         return False
+
+    def _prepare_fee_charge_values(self, notice, rated):
+        """The fee this level charges with `notice`, in the notice's currency."""
+        level = self
+        if not (level.fee_fixed or level.fee_percent):
+            return []
+        company_currency = notice.company_id.currency_id
+        amount = fee_amount(
+            Decimal(str(notice.amount_dunned)),
+            fixed=Decimal(
+                str(notice._to_notice_currency(level.fee_fixed, company_currency, rated))
+            ),
+            percent=Decimal(str(level.fee_percent)),
+            minimum=Decimal(
+                str(notice._to_notice_currency(level.fee_min, company_currency, rated))
+            ),
+            maximum=Decimal(
+                str(notice._to_notice_currency(level.fee_max, company_currency, rated))
+            ),
+        )
+        return [
+            {
+                "notice_id": notice.id,
+                "kind": "fee",
+                "level_id": level.id,
+                "base": notice.amount_dunned,
+                "rate": level.fee_percent,
+                "amount": float(
+                    round_money(amount, currency_quantum(notice.currency_id.decimal_places))
+                ),
+            }
+        ]

@@ -1,6 +1,6 @@
 import logging
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.modules import module
 from odoo.tools import split_every
@@ -345,3 +345,98 @@ class AccountDunningNotice(models.Model):
             amount=self.currency_id.format(self.amount_residual),
             level=self.level_id.name,
         )
+
+    def _to_notice_currency(self, amount, from_currency, rated):
+        """`amount` in `from_currency` converted to this notice's currency on its date,
+        only at a recorded exchange rate (`rated`: see _get_rated_currency_ids)."""
+        self.ensure_one()
+        self._check_currency_rates(from_currency | self.currency_id, self.company_id, rated)
+        return from_currency._convert(amount, self.currency_id, self.company_id, self.date)
+
+    @api.model
+    def _get_rated_currency_ids(self, companies):
+        """{company id: ids of the currencies that have an exchange rate there}, in
+        one query for a batch."""
+        roots = companies.root_id
+        groups = self.env["res.currency.rate"]._read_group(
+            [("company_id", "in", [False, *roots.ids])], ["company_id", "currency_id"]
+        )
+        shared = {currency.id for company, currency in groups if not company}
+        return {
+            company.id: shared
+            | {currency.id for root, currency in groups if root == company.root_id}
+            for company in companies
+        }
+
+    @api.model
+    def _check_currency_rates(self, currencies, company, rated):
+        """Odoo converts at 1:1 a currency that has no rate at all: a 5 USD fee would
+        become 5 VES. Refuse instead, for this customer only."""
+        missing = (currencies - company.currency_id).filtered(
+            lambda currency: currency.id not in rated[company.id]
+        )
+        if missing:
+            raise UserError(
+                self.env._(
+                    "No exchange rate is recorded for %(currencies)s in %(company)s: charges"
+                    " cannot be converted. Record the rate, then run dunning again.",
+                    currencies=", ".join(missing.mapped("name")),
+                    company=company.name,
+                )
+            )
+
+    def _action_invoice_charges(self):
+        """One posted customer invoice per notice for its charges."""
+        notices = self.filtered(lambda notice: notice.charge_ids and not notice.charge_move_id)
+        # A notice is charged by one invoice, ever: one already made is linked again,
+        # never made twice (the database refuses a second one too).
+        existing = self.env["account.move"].search(
+            [("dunning_charge_notice_id", "in", notices.ids)]
+        )
+        for move in existing:
+            move.dunning_charge_notice_id.charge_move_id = move
+        notices -= existing.dunning_charge_notice_id
+        if not notices:
+            return self.env["account.move"]
+        journals = {}
+        for company in notices.company_id:
+            journals[company.id] = self.env["account.journal"].search(
+                [
+                    ("type", "=", "sale"),
+                    *self.env["account.journal"]._check_company_domain(company),
+                ],
+                limit=1,
+            )
+        vals_list = []
+        for notice in notices:
+            policy = notice.level_id.policy_id
+            journal = policy.charge_journal_id or journals[notice.company_id.id]
+            if not journal:
+                raise UserError(
+                    self.env._(
+                        "Dunning policy “%(policy)s”: no sales journal for charge invoices.",
+                        policy=policy.name,
+                    )
+                )
+            vals_list.append(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": notice.partner_id.id,
+                    "company_id": notice.company_id.id,
+                    "journal_id": journal.id,
+                    "currency_id": notice.currency_id.id,
+                    "invoice_date": notice.date,
+                    "invoice_origin": notice.name,
+                    "dunning_charge_notice_id": notice.id,
+                    "invoice_line_ids": [
+                        Command.create(charge._prepare_invoice_line_values(policy))
+                        for charge in notice.charge_ids
+                    ],
+                }
+            )
+        moves = self.env["account.move"].with_context(tracking_disable=True).create(vals_list)
+        moves.action_post()
+        for notice, move in zip(notices, moves, strict=True):
+            notice.charge_move_id = move
+            notice.charge_ids.charge_move_id = move
+        return moves

@@ -1,7 +1,17 @@
+from datetime import date
+from decimal import Decimal
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..tools.ladder import first_delay_out_of_order
+from ..tools.money import (
+    currency_quantum,
+    interest_periods,
+    round_money,
+    simple_interest,
+    uk_fixed_compensation,
+)
 from .account_dunning_level import MAX_DAYS
 from .account_dunning_reference_rate import PRESET_RATE_TYPES
 
@@ -211,3 +221,84 @@ class AccountDunningPolicy(models.Model):
                     previous_delay=previous.delay,
                 )
             )
+
+    def _prepare_interest_charge_values(
+        self, notice, move, last_charged_until, known_rates, missing_rates=None
+    ):
+        """The interest of `move` this policy charges with `notice`, from the day after
+        `last_charged_until` (or the due date); a missing reference rate leaves it out
+        and is noted in `missing_rates`."""
+        policy = self
+        start = last_charged_until or move.invoice_date_due
+        if notice.date <= start:
+            return []
+        first_day = fields.Date.add(start, days=1)
+        Rate = self.env["account.dunning.reference.rate"]
+        if policy.interest_method == "fixed":
+            rates = [(date.min, Decimal(str(policy.interest_rate)))]
+        else:
+            missing = Rate._get_missing_reference_date(
+                policy.interest_method, first_day, notice.date, known_rates
+            )
+            if missing:
+                # The reminder still goes out; this interest waits for its rate.
+                if missing_rates is not None:
+                    missing_rates[notice] = Rate._missing_rate_message(
+                        policy.interest_method, missing
+                    )
+                return []
+            rates = Rate._get_statutory_rate_steps(
+                policy.interest_method, first_day, notice.date, known_rates
+            )
+        periods = interest_periods(move._get_dunning_open_balances(), rates, start, notice.date)
+        amount = round_money(
+            simple_interest(periods, day_count=int(policy.interest_day_count)),
+            currency_quantum(notice.currency_id.decimal_places),
+        )
+        if not amount:
+            return []
+        detail = "; ".join(
+            f"{first} - {last}: {days} d x {base} x {rate} %"
+            for first, last, days, base, rate in periods
+        )
+        return [
+            {
+                "notice_id": notice.id,
+                "kind": "interest",
+                "move_id": move.id,
+                "level_id": notice.level_id.id,
+                "period_from": first_day,
+                "period_to": notice.date,
+                "days": sum(period[2] for period in periods),
+                "base": float(periods[0][3]),
+                "rate": float(periods[0][4]),
+                "detail": detail,
+                "amount": float(amount),
+            }
+        ]
+
+    def _prepare_compensation_charge_values(self, notice, move, rated):
+        """The statutory flat compensation of `move` under this policy's preset."""
+        policy = self
+        if policy.interest_method not in ("eu", "de_b2b", "fr", "uk"):
+            return []
+        if not notice.partner_id.is_company or notice.date <= move.invoice_date_due:
+            return []
+        if policy.interest_method == "uk":
+            gbp = self.env.ref("base.GBP")
+            total = move.currency_id._convert(
+                move.amount_total, gbp, notice.company_id, notice.date
+            )
+            amount, currency = uk_fixed_compensation(Decimal(str(total))), gbp
+        else:
+            amount, currency = Decimal(40), self.env.ref("base.EUR")
+        converted = notice._to_notice_currency(float(amount), currency, rated)
+        return [
+            {
+                "notice_id": notice.id,
+                "kind": "compensation",
+                "move_id": move.id,
+                "level_id": notice.level_id.id,
+                "amount": notice.currency_id.round(converted),
+            }
+        ]

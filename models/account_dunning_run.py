@@ -1,22 +1,12 @@
 import logging
 import time
 from collections import defaultdict
-from datetime import date
-from decimal import Decimal
 
-from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo import api, fields, models
 from odoo.modules import module
 from odoo.tools import SQL, split_every
 
 from ..tools.ladder import next_level_index
-from ..tools.money import (
-    fee_amount,
-    interest_periods,
-    round_money,
-    simple_interest,
-    uk_fixed_compensation,
-)
 
 _logger = logging.getLogger(__name__)
 
@@ -623,7 +613,7 @@ class AccountDunningRun(models.Model):
             notices.filtered(lambda notice: notice.level_id.create_activity)
         )
         self._apply_escalations(notices)
-        self._post_charge_invoices(notices)
+        notices._action_invoice_charges()
         notices.state = "sent"
         if run:
             run.email_count += len(emailed - no_address)
@@ -687,47 +677,9 @@ class AccountDunningRun(models.Model):
 
     def _create_charges(self, notices):
         """Fees, interest and statutory compensation of new notices, computed once."""
-        Charge = self.env["account.dunning.charge"]
-        notices = notices.filtered(
-            lambda notice: (
-                notice.level_id.fee_fixed
-                or notice.level_id.fee_percent
-                or notice.level_id.policy_id.interest_method != "none"
-            )
-        )
-        if not notices:
-            return Charge
-        dunned_lines = notices.line_ids.filtered("dunned")
-        moves = dunned_lines.move_id
-        last_interest = dict(
-            Charge._read_group(
-                [("kind", "=", "interest"), ("move_id", "in", moves.ids)],
-                ["move_id"],
-                ["period_to:max"],
-            )
-        )
-        compensated = set(
-            Charge.search([("kind", "=", "compensation"), ("move_id", "in", moves.ids)]).move_id.ids
-        )
-        known_rates = self.env["account.dunning.reference.rate"]._get_known_rates()
-        rated = self._get_rated_currency_ids(notices.company_id)
-        missing_rates = {}
-        values = []
-        for notice in notices:
-            policy = notice.level_id.policy_id
-            values += self._prepare_fee_charge_values(notice, rated)
-            for line in notice.line_ids.filtered("dunned"):
-                move = line.move_id
-                if policy.interest_method != "none" and (
-                    not move.dunning_charge_notice_id or policy.interest_on_charges
-                ):
-                    values += self._prepare_interest_charge_values(
-                        notice, move, last_interest.get(move), known_rates, missing_rates
-                    )
-                if move.id not in compensated:
-                    values += self._prepare_compensation_charge_values(notice, move, rated)
+        charges, missing_rates = self.env["account.dunning.charge"]._create_for_notices(notices)
         self._log_missing_rates(missing_rates)
-        return Charge.create(values)
+        return charges
 
     def _log_missing_rates(self, missing_rates):
         """A notice goes out without the interest whose reference rate is missing:
@@ -738,256 +690,6 @@ class AccountDunningRun(models.Model):
                 self._log(
                     [{"kind": "warning", "partner_id": notice.partner_id.id, "message": message}]
                 )
-
-    def _to_notice_currency(self, amount, from_currency, notice, rated):
-        self._check_currency_rates(from_currency | notice.currency_id, notice.company_id, rated)
-        return from_currency._convert(amount, notice.currency_id, notice.company_id, notice.date)
-
-    @api.model
-    def _get_rated_currency_ids(self, companies):
-        """{company id: ids of the currencies that have an exchange rate there}, in
-        one query for a batch."""
-        roots = companies.root_id
-        groups = self.env["res.currency.rate"]._read_group(
-            [("company_id", "in", [False, *roots.ids])], ["company_id", "currency_id"]
-        )
-        shared = {currency.id for company, currency in groups if not company}
-        return {
-            company.id: shared
-            | {currency.id for root, currency in groups if root == company.root_id}
-            for company in companies
-        }
-
-    @api.model
-    def _check_currency_rates(self, currencies, company, rated):
-        """Odoo converts at 1:1 a currency that has no rate at all: a 5 USD fee would
-        become 5 VES. Refuse instead, for this customer only."""
-        missing = (currencies - company.currency_id).filtered(
-            lambda currency: currency.id not in rated[company.id]
-        )
-        if missing:
-            raise UserError(
-                self.env._(
-                    "No exchange rate is recorded for %(currencies)s in %(company)s: charges"
-                    " cannot be converted. Record the rate, then run dunning again.",
-                    currencies=", ".join(missing.mapped("name")),
-                    company=company.name,
-                )
-            )
-
-    def _prepare_fee_charge_values(self, notice, rated):
-        level = notice.level_id
-        if not (level.fee_fixed or level.fee_percent):
-            return []
-        company_currency = notice.company_id.currency_id
-        amount = fee_amount(
-            Decimal(str(notice.amount_dunned)),
-            fixed=Decimal(
-                str(self._to_notice_currency(level.fee_fixed, company_currency, notice, rated))
-            ),
-            percent=Decimal(str(level.fee_percent)),
-            minimum=Decimal(
-                str(self._to_notice_currency(level.fee_min, company_currency, notice, rated))
-            ),
-            maximum=Decimal(
-                str(self._to_notice_currency(level.fee_max, company_currency, notice, rated))
-            ),
-        )
-        return [
-            {
-                "notice_id": notice.id,
-                "kind": "fee",
-                "level_id": level.id,
-                "base": notice.amount_dunned,
-                "rate": level.fee_percent,
-                "amount": float(round_money(amount, self._quantum(notice.currency_id))),
-            }
-        ]
-
-    @api.model
-    def _quantum(self, currency):
-        return Decimal(1).scaleb(-currency.decimal_places)
-
-    def _prepare_interest_charge_values(
-        self, notice, move, last_charged_until, known_rates, missing_rates=None
-    ):
-        policy = notice.level_id.policy_id
-        start = last_charged_until or move.invoice_date_due
-        if notice.date <= start:
-            return []
-        first_day = fields.Date.add(start, days=1)
-        Rate = self.env["account.dunning.reference.rate"]
-        if policy.interest_method == "fixed":
-            rates = [(date.min, Decimal(str(policy.interest_rate)))]
-        else:
-            missing = Rate._get_missing_reference_date(
-                policy.interest_method, first_day, notice.date, known_rates
-            )
-            if missing:
-                # The reminder still goes out; this interest waits for its rate.
-                if missing_rates is not None:
-                    missing_rates[notice] = Rate._missing_rate_message(
-                        policy.interest_method, missing
-                    )
-                return []
-            rates = Rate._get_statutory_rate_steps(
-                policy.interest_method, first_day, notice.date, known_rates
-            )
-        periods = interest_periods(self._get_open_balances(move), rates, start, notice.date)
-        amount = round_money(
-            simple_interest(periods, day_count=int(policy.interest_day_count)),
-            self._quantum(notice.currency_id),
-        )
-        if not amount:
-            return []
-        detail = "; ".join(
-            f"{first} - {last}: {days} d x {base} x {rate} %"
-            for first, last, days, base, rate in periods
-        )
-        return [
-            {
-                "notice_id": notice.id,
-                "kind": "interest",
-                "move_id": move.id,
-                "level_id": notice.level_id.id,
-                "period_from": first_day,
-                "period_to": notice.date,
-                "days": sum(period[2] for period in periods),
-                "base": float(periods[0][3]),
-                "rate": float(periods[0][4]),
-                "detail": detail,
-                "amount": float(amount),
-            }
-        ]
-
-    @api.model
-    def _get_open_balances(self, move):
-        """The invoice's open amount as a step function [(date_from, amount)], in its
-        currency: the total from the day after the due date, lowered by each payment."""
-        receivable = move.line_ids.filtered(
-            lambda line: line.account_id.account_type == "asset_receivable"
-        )
-        payments = sorted(
-            (partial.max_date, Decimal(str(partial.debit_amount_currency)))
-            for partial in receivable.matched_credit_ids
-        )
-        first_day = fields.Date.add(move.invoice_date_due, days=1)
-        total = Decimal(str(move.amount_total))
-        change_days = sorted({first_day} | {day for day, _paid in payments if day > first_day})
-        return [
-            (day, total - sum((paid for paid_on, paid in payments if paid_on <= day), Decimal(0)))
-            for day in change_days
-        ]
-
-    def _prepare_compensation_charge_values(self, notice, move, rated):
-        policy = notice.level_id.policy_id
-        if policy.interest_method not in ("eu", "de_b2b", "fr", "uk"):
-            return []
-        if not notice.partner_id.is_company or notice.date <= move.invoice_date_due:
-            return []
-        if policy.interest_method == "uk":
-            gbp = self.env.ref("base.GBP")
-            total = move.currency_id._convert(
-                move.amount_total, gbp, notice.company_id, notice.date
-            )
-            amount, currency = uk_fixed_compensation(Decimal(str(total))), gbp
-        else:
-            amount, currency = Decimal(40), self.env.ref("base.EUR")
-        converted = self._to_notice_currency(float(amount), currency, notice, rated)
-        return [
-            {
-                "notice_id": notice.id,
-                "kind": "compensation",
-                "move_id": move.id,
-                "level_id": notice.level_id.id,
-                "amount": notice.currency_id.round(converted),
-            }
-        ]
-
-    def _post_charge_invoices(self, notices):
-        """One posted customer invoice per notice for its charges."""
-        notices = notices.filtered(lambda notice: notice.charge_ids and not notice.charge_move_id)
-        # A notice is charged by one invoice, ever: one already made is linked again,
-        # never made twice (the database refuses a second one too).
-        existing = self.env["account.move"].search(
-            [("dunning_charge_notice_id", "in", notices.ids)]
-        )
-        for move in existing:
-            move.dunning_charge_notice_id.charge_move_id = move
-        notices -= existing.dunning_charge_notice_id
-        if not notices:
-            return self.env["account.move"]
-        journals = {}
-        for company in notices.company_id:
-            journals[company.id] = self.env["account.journal"].search(
-                [
-                    ("type", "=", "sale"),
-                    *self.env["account.journal"]._check_company_domain(company),
-                ],
-                limit=1,
-            )
-        vals_list = []
-        for notice in notices:
-            policy = notice.level_id.policy_id
-            journal = policy.charge_journal_id or journals[notice.company_id.id]
-            if not journal:
-                raise UserError(
-                    self.env._(
-                        "Dunning policy “%(policy)s”: no sales journal for charge invoices.",
-                        policy=policy.name,
-                    )
-                )
-            vals_list.append(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": notice.partner_id.id,
-                    "company_id": notice.company_id.id,
-                    "journal_id": journal.id,
-                    "currency_id": notice.currency_id.id,
-                    "invoice_date": notice.date,
-                    "invoice_origin": notice.name,
-                    "dunning_charge_notice_id": notice.id,
-                    "invoice_line_ids": [
-                        Command.create(self._prepare_charge_line_values(charge, policy))
-                        for charge in notice.charge_ids
-                    ],
-                }
-            )
-        moves = self.env["account.move"].with_context(tracking_disable=True).create(vals_list)
-        moves.action_post()
-        for notice, move in zip(notices, moves, strict=True):
-            notice.charge_move_id = move
-            notice.charge_ids.charge_move_id = move
-        return moves
-
-    @api.model
-    def _prepare_charge_line_values(self, charge, policy):
-        if charge.kind == "fee":
-            name = self.env._("Late payment fee (%(level)s)", level=charge.level_id.name)
-        elif charge.kind == "interest":
-            name = self.env._(
-                "Late payment interest on %(invoice)s, %(start)s to %(end)s",
-                invoice=charge.move_id.name,
-                start=charge.period_from,
-                end=charge.period_to,
-            )
-        else:
-            name = self.env._(
-                "Fixed compensation for recovery costs (%(invoice)s)", invoice=charge.move_id.name
-            )
-        values = {
-            "name": name,
-            "quantity": 1,
-            "price_unit": charge.amount,
-            "tax_ids": [
-                Command.set(charge.level_id.fee_tax_id.ids if charge.kind == "fee" else [])
-            ],
-        }
-        if policy.charge_product_id:
-            values["product_id"] = policy.charge_product_id.id
-        if policy.charge_account_id:
-            values["account_id"] = policy.charge_account_id.id
-        return values
 
     # ------------------------------------------------------------
     # BUSINESS METHODS: logging and commits

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -176,3 +178,22 @@ class AccountMove(models.Model):
         if move.company_currency_id.compare_amounts(settled, 0) <= 0:
             return 0.0
         return min(max(sum(liquidity.mapped("balance")) / settled, 0.0), 1.0)
+
+    def _get_dunning_open_balances(self):
+        """The invoice's open amount as a step function [(date_from, amount)], in its
+        currency: the total from the day after the due date, lowered by each payment."""
+        self.ensure_one()
+        receivable = self.line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable"
+        )
+        payments = sorted(
+            (partial.max_date, Decimal(str(partial.debit_amount_currency)))
+            for partial in receivable.matched_credit_ids
+        )
+        first_day = fields.Date.add(self.invoice_date_due, days=1)
+        total = Decimal(str(self.amount_total))
+        change_days = sorted({first_day} | {day for day, _paid in payments if day > first_day})
+        return [
+            (day, total - sum((paid for paid_on, paid in payments if paid_on <= day), Decimal(0)))
+            for day in change_days
+        ]

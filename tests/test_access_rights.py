@@ -220,7 +220,7 @@ class TestChargesAreServerFacts(DunningTestCommon):
     def test_a_notice_is_charged_by_one_invoice_ever(self):
         # Even the server, handed a notice that lost its link, does not invoice twice.
         self.notice.sudo().charge_move_id = False
-        self.env["account.dunning.run"].sudo()._post_charge_invoices(self.notice.sudo())
+        self.notice.sudo()._action_invoice_charges()
         self._assert_unchanged()
         # And the database refuses a second invoice for the same notice.
         second = self._create_dunning_invoice(self.customer, 25.0, DUE, post=False)

@@ -87,6 +87,11 @@ def simple_interest(periods, day_count=365):
     )
 
 
+def currency_quantum(decimal_places):
+    """The smallest amount of a currency with `decimal_places` decimals: 0.01, 0.001."""
+    return Decimal(1).scaleb(-decimal_places)
+
+
 def round_money(amount, quantum=CENT):
     return Decimal(amount).quantize(quantum, rounding=ROUND_HALF_UP)
 
