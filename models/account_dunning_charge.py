@@ -56,8 +56,9 @@ class AccountDunningCharge(models.Model):
 
     @api.model
     def _create_for_notices(self, notices):
-        """Fees, interest and statutory compensation of new notices, computed once,
-        and {notice: message} of the interest left out for a missing reference rate."""
+        """Fees, interest and statutory compensation of new notices, computed once.
+        Interest left out for a missing reference rate is said on the notice and
+        logged on its run: the notice goes out without it."""
         Charge = self
         notices = notices.filtered(
             lambda notice: (
@@ -67,7 +68,7 @@ class AccountDunningCharge(models.Model):
             )
         )
         if not notices:
-            return Charge, {}
+            return Charge
         dunned_lines = notices.line_ids.filtered("dunned")
         moves = dunned_lines.move_id
         last_interest = dict(
@@ -97,7 +98,8 @@ class AccountDunningCharge(models.Model):
                     )
                 if move.id not in compensated:
                     values += policy._prepare_compensation_charge_values(notice, move, rated)
-        return Charge.create(values), missing_rates
+        self.env["account.dunning.run.log"]._log_notices("warning", missing_rates)
+        return Charge.create(values)
 
     def _prepare_invoice_line_values(self, policy):
         """The line of the charge invoice for this charge."""

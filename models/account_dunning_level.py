@@ -246,6 +246,29 @@ class AccountDunningLevel(models.Model):
             )
         return False
 
+    def _get_activity_user(self, notice):
+        """Who calls for `notice`: the fixed user of this level, else the notice's
+        collector, else the salesperson, else the user sending."""
+        self.ensure_one()
+        if self.activity_user_mode == "fixed" and self.activity_user_id:
+            return self.activity_user_id
+        salespeople = notice.line_ids.filtered("dunned").move_id.invoice_user_id
+        return notice.user_id or salespeople[:1] or self.env.user
+
+    def _prepare_escalation_partner_values(self):
+        """What reaching this level sets on the customer: a credit hold, and for a
+        handover its collection stage."""
+        self.ensure_one()
+        if self.escalation == "none":
+            return {}
+        if self.escalation == "credit_hold":
+            return {"dunning_credit_hold": True}
+        return {"dunning_stage": self.escalation, "dunning_credit_hold": True}
+
+    def _get_escalation_label(self):
+        self.ensure_one()
+        return dict(self._fields["escalation"]._description_selection(self.env))[self.escalation]
+
     def _prepare_fee_charge_values(self, notice, rated):
         """The fee this level charges with `notice`, in the notice's currency."""
         level = self

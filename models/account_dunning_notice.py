@@ -1,9 +1,10 @@
 import logging
+from collections import defaultdict
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.modules import module
-from odoo.tools import split_every
+from odoo.tools import SQL, split_every
 
 _logger = logging.getLogger(__name__)
 
@@ -15,6 +16,8 @@ EMAIL_STATES = [
     ("fallback", "No address: letter instead"),
     ("failed", "Failed"),
 ]
+# An email was queued for the notice (delivered or not).
+EMAILED_STATES = ("pending", "queued", "failed")
 LETTER_STATES = [("none", "None"), ("to_print", "To Print"), ("printed", "Printed")]
 ACTIVITY_STATES = [("none", "None"), ("created", "Created")]
 # What a notice states and did: written by the run and the notice's actions alone.
@@ -162,9 +165,10 @@ class AccountDunningNotice(models.Model):
         error = self._send_error_message()
         if error:
             raise UserError(error)
+        self.check_access("write")
         # sudo: sending writes what no user writes by hand (state, charge invoice,
         # escalation); who may send is checked above and by the access rights.
-        self.env["account.dunning.run"].sudo()._action_send_notices(self.sudo())
+        self.sudo()._action_send()
         return True
 
     def action_cancel(self):
@@ -214,7 +218,265 @@ class AccountDunningNotice(models.Model):
         }
 
     # ------------------------------------------------------------
-    # BUSINESS METHODS
+    # BUSINESS METHODS: created by a run
+    # ------------------------------------------------------------
+
+    @api.model
+    def _create_for_run(self, run, rows, statements):
+        """The notices of `run` for invoice `rows` that moved up: one per customer,
+        currency and level. The highest notice of a customer and currency also lists
+        its other overdue invoices (`statements`). Lines go in with one INSERT."""
+        groups = defaultdict(list)
+        for row in rows:
+            groups[row["partner_id"], row["currency_id"], row["level_id"]].append(row)
+        levels = self.env["account.dunning.level"].browse({key[2] for key in groups})
+        rank_of = {level.id: level._get_rank() for level in levels}
+        highest = {}
+        for partner_id, currency_id, level_id in groups:
+            current = highest.get((partner_id, currency_id))
+            if current is None or rank_of[level_id] > rank_of[current]:
+                highest[partner_id, currency_id] = level_id
+        partners = (
+            self.env["res.partner"].with_company(run.company_id).browse({key[0] for key in groups})
+        )
+        recipients = self._get_recipients(partners)
+        names = self._get_next_names(run.company_id, run.date, len(groups))
+        vals_list, notice_lines = [], []
+        for name, ((partner_id, currency_id, level_id), group_rows) in zip(
+            names, groups.items(), strict=True
+        ):
+            lines = [(row, True) for row in group_rows]
+            if highest[partner_id, currency_id] == level_id:
+                lines += [
+                    (row, False)
+                    for (p_id, c_id, l_id), other_rows in groups.items()
+                    if (p_id, c_id) == (partner_id, currency_id) and l_id != level_id
+                    for row in other_rows
+                ]
+                lines += [(row, False) for row in statements.get((partner_id, currency_id), [])]
+            notice_lines.append(lines)
+            partner = partners.browse(partner_id)
+            vals_list.append(
+                {
+                    **self._prepare_run_notice_values(
+                        run, levels.browse(level_id), group_rows, lines
+                    ),
+                    "name": name,
+                    "partner_id": partner_id,
+                    "recipient_id": recipients[partner_id].id,
+                    "user_id": partner.dunning_responsible_id.id,
+                    "currency_id": currency_id,
+                }
+            )
+        # The run is the record of creation: no "created" message nor follower per notice.
+        notices = self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True).create(
+            vals_list
+        )
+        notices._insert_lines(notice_lines)
+        return notices
+
+    @api.model
+    def _prepare_run_notice_values(self, run, level, dunned_rows, lines):
+        """What a notice of `run` at `level` states: the invoices that reached the
+        level (`dunned_rows`) and every invoice it lists (`lines`)."""
+        return {
+            "company_id": run.company_id.id,
+            "run_id": run.id,
+            "level_id": level.id,
+            "date": run.date,
+            "payment_deadline": fields.Date.add(run.date, days=level.payment_deadline_days)
+            if level.payment_deadline_days
+            else False,
+            "amount_residual": sum(row["amount_residual"] for row, _dunned in lines),
+            "amount_dunned": sum(row["amount_residual"] for row in dunned_rows),
+            "invoice_count": len(lines),
+        }
+
+    @api.model
+    def _get_recipients(self, partners):
+        """Per customer id: its latest invoice contact with an email, else the customer."""
+        contacts = self.env["res.partner"].search(
+            [("parent_id", "in", partners.ids), ("type", "=", "invoice"), ("email", "!=", False)],
+            order="id desc",
+        )
+        recipients = {partner.id: partner for partner in partners}
+        recipients.update({contact.parent_id.id: contact for contact in contacts})
+        return recipients
+
+    @api.model
+    def _get_next_names(self, company, date, count):
+        """`count` references from the notice sequence, looked up once."""
+        # sudo: drawing numbers from the sequence is not a right of its own.
+        sequence = (
+            self.env["ir.sequence"]
+            .sudo()
+            .search(
+                [
+                    ("code", "=", "account.dunning.notice"),
+                    ("company_id", "in", (company.id, False)),
+                ],
+                order="company_id",
+                limit=1,
+            )
+        )
+        if not sequence:
+            return ["/"] * count
+        if not sequence.use_date_range:
+            return [sequence._next() for _index in range(count)]
+        date_range = self.env["ir.sequence.date_range"].sudo().search(
+            [
+                ("sequence_id", "=", sequence.id),
+                ("date_from", "<=", date),
+                ("date_to", ">=", date),
+            ],
+            limit=1,
+        ) or sequence._create_date_range_seq(date)
+        date_range = date_range.with_context(ir_sequence_date_range=date_range.date_from)
+        if sequence.implementation != "standard":
+            return [date_range._next() for _index in range(count)]
+        # A standard sequence is a PostgreSQL sequence named as ir.sequence names it:
+        # draw the whole block in one query.
+        self.env.cr.execute(
+            SQL(
+                "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+                f"ir_sequence_{sequence.id:03d}_{date_range.id:03d}",
+                count,
+            )
+        )
+        return [
+            date_range.sequence_id.get_next_char(number) for (number,) in self.env.cr.fetchall()
+        ]
+
+    def _insert_lines(self, notice_lines):
+        """Insert the lines of these notices with one statement: thousands per batch.
+        `notice_lines`: per notice, its (invoice row, dunned) pairs."""
+        columns = defaultdict(list)
+        for notice, lines in zip(self, notice_lines, strict=True):
+            for row, dunned in lines:
+                columns["notice_id"].append(notice.id)
+                columns["move_id"].append(row["move_id"])
+                columns["dunned"].append(dunned)
+                columns["level_id"].append(row["level_id"] if dunned else None)
+                columns["previous_level_id"].append(
+                    (row.get("previous_level_id") or None) if dunned else None
+                )
+                columns["amount_total"].append(row["amount_total"])
+                columns["amount_residual"].append(row["amount_residual"])
+                columns["invoice_date"].append(row["invoice_date"])
+                columns["invoice_date_due"].append(row["invoice_date_due"])
+                columns["days_overdue"].append(max(row["days_late"], 0))
+                columns["currency_id"].append(notice.currency_id.id)
+                columns["company_id"].append(notice.company_id.id)
+                columns["date"].append(notice.date)
+        if not columns:
+            return
+        Line = self.env["account.dunning.notice.line"]
+        Line.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO account_dunning_notice_line (
+                    notice_id, move_id, dunned, level_id, previous_level_id, amount_total,
+                    amount_residual, invoice_date, invoice_date_due, days_overdue, currency_id,
+                    company_id, date, create_uid, create_date, write_uid, write_date)
+                SELECT line.*, %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
+                  FROM UNNEST(
+                    %(notice_id)s::int[], %(move_id)s::int[], %(dunned)s::bool[],
+                    %(level_id)s::int[], %(previous_level_id)s::int[],
+                    %(amount_total)s::numeric[], %(amount_residual)s::numeric[],
+                    %(invoice_date)s::date[], %(invoice_date_due)s::date[],
+                    %(days_overdue)s::int[], %(currency_id)s::int[], %(company_id)s::int[],
+                    %(date)s::date[]) AS line
+                """,
+                uid=self.env.uid,
+                **columns,
+            )
+        )
+        Line.invalidate_model()
+        self.invalidate_recordset(["line_ids"])
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: sending
+    # ------------------------------------------------------------
+
+    def _action_send(self):
+        """Send these notices through the channels of their level: emails (a letter
+        when the email cannot go), letters to print, call activities, escalations;
+        then invoice their charges and mark them sent."""
+        emailed = self.filtered(lambda notice: notice.level_id.send_email)
+        no_template = emailed.filtered(lambda notice: not notice.level_id.mail_template_id)
+        no_address = (emailed - no_template).filtered(lambda notice: not notice.recipient_id.email)
+        fallbacks = {
+            notice: self.env._(
+                "No email template on level “%(level)s”: %(notice)s goes out as a letter.",
+                level=notice.level_id.name,
+                notice=notice.name,
+            )
+            for notice in no_template
+        }
+        fallbacks.update(
+            {
+                notice: self.env._(
+                    "No email address for %(partner)s: %(notice)s goes out as a letter.",
+                    partner=notice.recipient_id.display_name,
+                    notice=notice.name,
+                )
+                for notice in no_address
+            }
+        )
+        self.env["account.dunning.run.log"]._log_notices("fallback", fallbacks)
+        (no_template | no_address).email_state = "fallback"
+        # Rendering waits for the email job, which feeds Odoo's mail queue in batches.
+        (emailed - no_template - no_address)._queue_dunning_emails()
+        letters = self.filtered(lambda notice: notice.level_id.send_letter)
+        (letters | no_template | no_address).letter_state = "to_print"
+        self.filtered(lambda notice: notice.level_id.create_activity)._action_create_activities()
+        self._action_escalate()
+        self._action_invoice_charges()
+        self.state = "sent"
+
+    def _action_create_activities(self):
+        """The call activity of each notice, for the user its level names."""
+        if not self:
+            return self.env["mail.activity"]
+        partner_model = self.env["ir.model"]._get_id("res.partner")
+        activities = self.env["mail.activity"].create(
+            [
+                {
+                    "res_model_id": partner_model,
+                    "res_id": notice.partner_id.id,
+                    "activity_type_id": notice.level_id.activity_type_id.id,
+                    "summary": self.env._("Dunning call: %(notice)s", notice=notice.name),
+                    "note": notice._get_dunning_summary(),
+                    "user_id": notice.level_id._get_activity_user(notice).id,
+                    "date_deadline": notice.date,
+                }
+                for notice in self
+            ]
+        )
+        for notice, activity in zip(self, activities, strict=True):
+            notice.write({"activity_id": activity.id, "activity_state": "created"})
+        return activities
+
+    def _action_escalate(self):
+        """Put the customers of notices whose level escalates on hold, or with an
+        agency or in legal proceedings, and say so on each customer."""
+        for notice in self:
+            vals = notice.level_id._prepare_escalation_partner_values()
+            if not vals:
+                continue
+            partner = notice.partner_id.with_company(notice.company_id)
+            partner.write(vals)
+            partner.message_post(
+                body=self.env._(
+                    "Escalated by dunning notice %(notice)s: %(escalation)s.",
+                    notice=notice.name,
+                    escalation=notice.level_id._get_escalation_label(),
+                )
+            )
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: emails and letters
     # ------------------------------------------------------------
 
     @api.model
@@ -251,10 +513,7 @@ class AccountDunningNotice(models.Model):
                 notice=self.name,
                 error=error,
             )
-            if self.run_id:
-                self.run_id._log_partner_error(self.partner_id.id, message)
-            else:
-                self.partner_id.message_post(body=message)
+            self.env["account.dunning.run.log"]._log_error(self.run_id, self.partner_id, message)
 
     def _send_dunning_emails(self, template):
         # One wkhtmltopdf run renders the batch's letters; each is kept on its notice

@@ -1,10 +1,11 @@
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..tools.ladder import first_delay_out_of_order
+from ..tools.ladder import first_delay_out_of_order, next_level_index
 from ..tools.money import (
     currency_quantum,
     interest_periods,
@@ -221,6 +222,115 @@ class AccountDunningPolicy(models.Model):
                     previous_delay=previous.delay,
                 )
             )
+
+    @api.model
+    def _plan_dunning(self, company, rows, on_date):
+        """What dunning on `on_date` does with `rows`, the open invoices of `company`
+        (see account.dunning.run._fetch_dunning_candidates), writing nothing.
+
+        Returns a dict with `examined` (invoice count), `skips` (list of
+        (partner_id, move_id, reason)), `dunnings` (invoice rows that move up
+        the ladder, with their new level) and `statements` (other overdue
+        invoices per (partner_id, currency_id), listed on the notices).
+        """
+        partners = (
+            self.env["res.partner"].with_company(company).browse({r["partner_id"] for r in rows})
+        )
+        ladders = (partners.dunning_policy_id | company.dunning_policy_id)._get_dunning_ladders()
+        # Plain values, read once: the loop below runs once per open invoice.
+        default_policy_id = company.dunning_policy_id.id
+        customers = {
+            partner.id: {
+                "ladder": ladders.get(partner.dunning_policy_id.id or default_policy_id),
+                "excluded": partner.dunning_excluded,
+                "stage": partner.dunning_stage,
+            }
+            for partner in partners
+        }
+        plan = {"examined": len(rows), "skips": [], "dunnings": [], "statements": defaultdict(list)}
+        for row in rows:
+            customer = customers[row["partner_id"]]
+            ladder = customer["ladder"]
+            days_late = (on_date - row["invoice_date_due"]).days
+            target, reason = self._plan_invoice(row, customer, ladder, on_date, days_late)
+            if reason:
+                plan["skips"].append((row["partner_id"], row["move_id"], reason))
+            if target is not None:
+                plan["dunnings"].append(
+                    dict(
+                        row,
+                        level_id=ladder["level_ids"][target],
+                        previous_level_id=row["level_id"],
+                        days_late=days_late,
+                    )
+                )
+            elif days_late > 0 and not row["blocked"]:
+                plan["statements"][row["partner_id"], row["currency_id"]].append(
+                    dict(row, days_late=days_late)
+                )
+        return plan
+
+    @api.model
+    def _plan_invoice(self, row, customer, ladder, on_date, days_late):
+        """(target level index or None, skip reason or None) for one invoice row:
+        the ladder says whether it is due for a level, then exclusions, holds,
+        promises, the minimum and the interval may keep it where it is."""
+        if not ladder:
+            return None, "no_policy"
+        current_index = ladder["index"](row["level_id"])
+        since_last = (on_date - row["last_dunning_date"]).days if row["last_dunning_date"] else None
+        args = (ladder["delays"], ladder["intervals"])
+        if next_level_index(days_late, current_index, *args, None, jump=ladder["jump"]) is None:
+            return None, None
+        if customer["excluded"]:
+            return None, "excluded"
+        if customer["stage"] in ("agency", "legal"):
+            return None, "stage"
+        if row["blocked"]:
+            return None, "blocked"
+        promise = row["promise_date"]
+        if promise and (on_date - promise).days <= ladder["grace_days"]:
+            return None, "promise"
+        if row["residual_company"] <= ladder["min_residual"]:
+            return None, "minimum"
+        target = next_level_index(days_late, current_index, *args, since_last, jump=ladder["jump"])
+        if target is None:
+            return None, "interval"
+        return target, None
+
+    def _get_dunning_ladders(self):
+        """Per policy id: its levels in order, their delays and intervals, and a
+        function giving the ladder index of an invoice's current level."""
+        all_levels = self.env["account.dunning.level"].with_context(active_test=False)
+        delay_of = {level.id: level.delay for level in all_levels.search([])}
+        ladders = {}
+        for policy in self:
+            levels = policy._get_ordered_levels()
+            if not levels:
+                continue
+            delays = levels.mapped("delay")
+            position = {level.id: index for index, level in enumerate(levels)}
+
+            def index_of(level_id, position=position, delays=delays):
+                if not level_id:
+                    return -1
+                if level_id in position:
+                    return position[level_id]
+                # A level of another policy (the customer changed policy): place
+                # it on this ladder by its delay.
+                delay = delay_of.get(level_id, 0)
+                return max((i for i, d in enumerate(delays) if d <= delay), default=-1)
+
+            ladders[policy.id] = {
+                "level_ids": levels.ids,
+                "jump": policy.jump_to_highest_level,
+                "grace_days": policy.promise_grace_days,
+                "min_residual": policy.min_residual,
+                "delays": delays,
+                "intervals": levels.mapped("min_interval"),
+                "index": index_of,
+            }
+        return ladders
 
     def _prepare_interest_charge_values(
         self, notice, move, last_charged_until, known_rates, missing_rates=None

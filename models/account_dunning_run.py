@@ -1,31 +1,14 @@
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from odoo import api, fields, models
 from odoo.modules import module
 from odoo.tools import SQL, split_every
 
-from ..tools.ladder import next_level_index
+from .account_dunning_notice import EMAILED_STATES
 
 _logger = logging.getLogger(__name__)
-
-SKIP_REASONS = [
-    ("excluded", "Customer excluded from dunning"),
-    ("stage", "Customer at a collection agency or in legal proceedings"),
-    ("blocked", "Invoice blocked or disputed"),
-    ("promise", "Promise to pay not yet due"),
-    ("minimum", "Open amount not above the policy minimum"),
-    ("interval", "Minimum interval since the last notice not reached"),
-    ("no_policy", "No dunning policy"),
-    ("locked", "Being processed by another run"),
-]
-LOG_KINDS = [
-    ("skip", "Skipped"),
-    ("fallback", "Fallback"),
-    ("warning", "Warning"),
-    ("error", "Error"),
-]
 
 
 class AccountDunningRun(models.Model):
@@ -65,15 +48,19 @@ class AccountDunningRun(models.Model):
         readonly=True,
     )
     invoice_count = fields.Integer(string="Invoices Examined", readonly=True)
-    notice_count = fields.Integer(string="Notices", readonly=True)
-    email_count = fields.Integer(string="Emails Queued", readonly=True)
-    letter_count = fields.Integer(string="Letters Queued", readonly=True)
-    activity_count = fields.Integer(string="Activities", readonly=True)
+    # Counted from the notices and the log, so they stay true when a held notice is
+    # sent by hand or an email fails later.
+    notice_count = fields.Integer(string="Notices", compute="_compute_counts")
+    email_count = fields.Integer(string="Emails Queued", compute="_compute_counts")
+    letter_count = fields.Integer(string="Letters Queued", compute="_compute_counts")
+    activity_count = fields.Integer(string="Activities", compute="_compute_counts")
     held_count = fields.Integer(
-        string="Held for Review", readonly=True, help="Notices of levels that need a human check."
+        string="Held for Review",
+        compute="_compute_counts",
+        help="Notices of levels that need a human check, not sent yet.",
     )
-    skip_count = fields.Integer(string="Skipped", readonly=True)
-    error_count = fields.Integer(string="Errors", readonly=True)
+    skip_count = fields.Integer(string="Skipped", compute="_compute_counts")
+    error_count = fields.Integer(string="Errors", compute="_compute_counts")
     duration = fields.Float(string="Duration (s)", readonly=True, digits=(16, 2))
     notice_ids = fields.One2many(
         comodel_name="account.dunning.notice", inverse_name="run_id", readonly=True
@@ -85,6 +72,41 @@ class AccountDunningRun(models.Model):
     # ------------------------------------------------------------
     # COMPUTE METHODS
     # ------------------------------------------------------------
+
+    @api.depends("notice_ids.state", "notice_ids.email_state", "log_ids.kind")
+    def _compute_counts(self):
+        Notice, Log = self.env["account.dunning.notice"], self.env["account.dunning.run.log"]
+        counts = defaultdict(Counter)
+        notice_groups = Notice._read_group(
+            [("run_id", "in", self.ids)],
+            ["run_id", "state", "email_state", "letter_state", "activity_state"],
+            ["__count"],
+        )
+        for run, state, email_state, letter_state, activity_state, count in notice_groups:
+            counts[run.id].update(
+                {
+                    "notice": count,
+                    "held": count if state == "draft" else 0,
+                    "email": count if email_state in EMAILED_STATES else 0,
+                    "letter": count if letter_state != "none" else 0,
+                    "activity": count if activity_state == "created" else 0,
+                }
+            )
+        for run, kind, count in Log._read_group(
+            [("run_id", "in", self.ids), ("kind", "in", ("skip", "error"))],
+            ["run_id", "kind"],
+            ["__count"],
+        ):
+            counts[run.id][kind] += count
+        for run in self:
+            run_counts = counts[run.id]
+            run.notice_count = run_counts["notice"]
+            run.email_count = run_counts["email"]
+            run.letter_count = run_counts["letter"]
+            run.activity_count = run_counts["activity"]
+            run.held_count = run_counts["held"]
+            run.skip_count = run_counts["skip"]
+            run.error_count = run_counts["error"]
 
     @api.depends("date", "company_id", "trigger")
     def _compute_display_name(self):
@@ -147,112 +169,10 @@ class AccountDunningRun(models.Model):
 
     @api.model
     def _prepare_dunning_plan(self, company, date):
-        """What a run on `date` would do for `company`, without writing anything.
-
-        Returns a dict with `examined` (invoice count), `skips` (list of
-        (partner_id, move_id, reason)), `dunnings` (invoice rows that move up
-        the ladder, with their new level) and `statements` (other overdue
-        invoices per (partner_id, currency_id), listed on the notices).
-        """
+        """What a run on `date` would do for `company`, without writing anything:
+        see account.dunning.policy._plan_dunning."""
         rows = self._fetch_dunning_candidates(company, date)
-        partners = (
-            self.env["res.partner"].with_company(company).browse({r["partner_id"] for r in rows})
-        )
-        ladders = self._get_dunning_ladders(company, partners)
-        # Plain values, read once: the loop below runs once per open invoice.
-        default_policy_id = company.dunning_policy_id.id
-        customers = {
-            partner.id: {
-                "ladder": ladders.get(partner.dunning_policy_id.id or default_policy_id),
-                "excluded": partner.dunning_excluded,
-                "stage": partner.dunning_stage,
-            }
-            for partner in partners
-        }
-        plan = {"examined": len(rows), "skips": [], "dunnings": [], "statements": defaultdict(list)}
-        for row in rows:
-            customer = customers[row["partner_id"]]
-            ladder = customer["ladder"]
-            days_late = (date - row["invoice_date_due"]).days
-            target, reason = self._plan_invoice(row, customer, ladder, date, days_late)
-            if reason:
-                plan["skips"].append((row["partner_id"], row["move_id"], reason))
-            if target is not None:
-                plan["dunnings"].append(
-                    dict(
-                        row,
-                        level_id=ladder["level_ids"][target],
-                        previous_level_id=row["level_id"],
-                        days_late=days_late,
-                    )
-                )
-            elif days_late > 0 and not row["blocked"]:
-                plan["statements"][row["partner_id"], row["currency_id"]].append(
-                    dict(row, days_late=days_late)
-                )
-        return plan
-
-    @api.model
-    def _plan_invoice(self, row, customer, ladder, date, days_late):
-        """(target level index or None, skip reason or None) for one invoice row."""
-        if not ladder:
-            return None, "no_policy"
-        current_index = ladder["index"](row["level_id"])
-        since_last = (date - row["last_dunning_date"]).days if row["last_dunning_date"] else None
-        args = (ladder["delays"], ladder["intervals"])
-        if next_level_index(days_late, current_index, *args, None, jump=ladder["jump"]) is None:
-            return None, None
-        if customer["excluded"]:
-            return None, "excluded"
-        if customer["stage"] in ("agency", "legal"):
-            return None, "stage"
-        if row["blocked"]:
-            return None, "blocked"
-        promise = row["promise_date"]
-        if promise and (date - promise).days <= ladder["grace_days"]:
-            return None, "promise"
-        if row["residual_company"] <= ladder["min_residual"]:
-            return None, "minimum"
-        target = next_level_index(days_late, current_index, *args, since_last, jump=ladder["jump"])
-        if target is None:
-            return None, "interval"
-        return target, None
-
-    @api.model
-    def _get_dunning_ladders(self, company, partners):
-        """Per policy id: its levels in order, their delays and intervals, and a
-        function giving the ladder index of an invoice's current level."""
-        policies = partners.dunning_policy_id | company.dunning_policy_id
-        all_levels = self.env["account.dunning.level"].with_context(active_test=False)
-        delay_of = {level.id: level.delay for level in all_levels.search([])}
-        ladders = {}
-        for policy in policies:
-            levels = policy._get_ordered_levels()
-            if not levels:
-                continue
-            delays = levels.mapped("delay")
-            position = {level.id: index for index, level in enumerate(levels)}
-
-            def index_of(level_id, position=position, delays=delays):
-                if not level_id:
-                    return -1
-                if level_id in position:
-                    return position[level_id]
-                # A level of another policy (the customer changed policy): place
-                # it on this ladder by its delay.
-                delay = delay_of.get(level_id, 0)
-                return max((i for i, d in enumerate(delays) if d <= delay), default=-1)
-
-            ladders[policy.id] = {
-                "level_ids": levels.ids,
-                "jump": policy.jump_to_highest_level,
-                "grace_days": policy.promise_grace_days,
-                "min_residual": policy.min_residual,
-                "delays": delays,
-                "intervals": levels.mapped("min_interval"),
-                "index": index_of,
-            }
-        return ladders
+        return self.env["account.dunning.policy"]._plan_dunning(company, rows, date)
 
     @api.model
     def _fetch_dunning_candidates(self, company, date):
@@ -303,7 +223,7 @@ class AccountDunningRun(models.Model):
     def _execute_dunning_plan(self, plan):
         self.ensure_one()
         self.invoice_count = plan["examined"]
-        self._log_skips(plan["skips"])
+        self.env["account.dunning.run.log"]._log_skips(self, plan["skips"])
         by_partner = defaultdict(list)
         for row in plan["dunnings"]:
             by_partner[row["partner_id"]].append(row)
@@ -326,23 +246,28 @@ class AccountDunningRun(models.Model):
             with self.env.cr.savepoint():
                 self._process_partners([partner_id], by_partner, statements)
         except Exception as error:  # logged on the run and on the customer
-            self._log_partner_error(partner_id, error)
+            partner = self.env["res.partner"].browse(partner_id)
+            self.env["account.dunning.run.log"]._log_error(self, partner, error)
 
     def _process_partners(self, partner_ids, by_partner, statements):
-        """Move these customers' invoices up and create and send their notices: one
-        per customer, currency and level."""
+        """Move these customers' invoices up, create their notices and charges, and
+        send the notices of automatic levels."""
         rows = [row for partner_id in partner_ids for row in by_partner[partner_id]]
         moved = self._apply_levels(rows)
-        skipped = [row for row in rows if row["move_id"] not in moved]
-        self._log_skips([(row["partner_id"], row["move_id"], "locked") for row in skipped])
+        self.env["account.dunning.run.log"]._log_skips(
+            self,
+            [
+                (row["partner_id"], row["move_id"], "locked")
+                for row in rows
+                if row["move_id"] not in moved
+            ],
+        )
         rows = [row for row in rows if row["move_id"] in moved]
         if not rows:
             return
-        notices = self._create_notices(rows, statements)
-        self._create_charges(notices)
-        to_send = notices.filtered(lambda notice: notice.level_id.auto_execute)
-        self.held_count += len(notices - to_send)
-        self._action_send_notices(to_send, run=self)
+        notices = self.env["account.dunning.notice"]._create_for_run(self, rows, statements)
+        self.env["account.dunning.charge"]._create_for_notices(notices)
+        notices.filtered(lambda notice: notice.level_id.auto_execute)._action_send()
 
     def _apply_levels(self, rows):
         """Lock the invoices and move them to their new level, in one statement.
@@ -379,363 +304,9 @@ class AccountDunningRun(models.Model):
         Move.invalidate_model(["dunning_level_id", "last_dunning_date", "write_uid", "write_date"])
         return moved
 
-    def _create_notices(self, rows, statements):
-        """One notice per customer, currency and level; its lines in one INSERT."""
-        groups = defaultdict(list)
-        for row in rows:
-            groups[row["partner_id"], row["currency_id"], row["level_id"]].append(row)
-        levels = self.env["account.dunning.level"].browse({key[2] for key in groups})
-        rank_of = {level.id: level._get_rank() for level in levels}
-        # The highest notice of a customer and currency also lists its other overdue
-        # invoices: those dunned at lower levels today, and those not moving up.
-        highest = {}
-        for partner_id, currency_id, level_id in groups:
-            current = highest.get((partner_id, currency_id))
-            if current is None or rank_of[level_id] > rank_of[current]:
-                highest[partner_id, currency_id] = level_id
-        partners = (
-            self.env["res.partner"].with_company(self.company_id).browse({key[0] for key in groups})
-        )
-        recipients = self._get_dunning_recipients(partners)
-        collectors = {partner.id: partner.dunning_responsible_id.id for partner in partners}
-        names = self._get_notice_names(len(groups))
-        notice_vals, notice_lines = [], []
-        for name, ((partner_id, currency_id, level_id), group_rows) in zip(
-            names, groups.items(), strict=True
-        ):
-            lines = [(row, True) for row in group_rows]
-            if highest[partner_id, currency_id] == level_id:
-                lines += [
-                    (row, False)
-                    for (p_id, c_id, l_id), other_rows in groups.items()
-                    if (p_id, c_id) == (partner_id, currency_id) and l_id != level_id
-                    for row in other_rows
-                ]
-                lines += [(row, False) for row in statements.get((partner_id, currency_id), [])]
-            notice_lines.append(lines)
-            notice_vals.append(
-                {
-                    **self._prepare_notice_values(levels.browse(level_id), group_rows, lines),
-                    "name": name,
-                    "partner_id": partner_id,
-                    "recipient_id": recipients[partner_id].id,
-                    "user_id": collectors[partner_id],
-                    "currency_id": currency_id,
-                }
-            )
-        # The run is the record of creation: no "created" message nor follower per notice.
-        notices = (
-            self.env["account.dunning.notice"]
-            .with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
-            .create(notice_vals)
-        )
-        self._insert_notice_lines(notices, notice_lines)
-        self.notice_count += len(notices)
-        return notices
-
-    def _prepare_notice_values(self, level, dunned_rows, lines):
-        """What a notice of this run at `level` states: the invoices that reached
-        the level (`dunned_rows`) and every invoice it lists (`lines`)."""
-        return {
-            "company_id": self.company_id.id,
-            "run_id": self.id,
-            "level_id": level.id,
-            "date": self.date,
-            "payment_deadline": fields.Date.add(self.date, days=level.payment_deadline_days)
-            if level.payment_deadline_days
-            else False,
-            "amount_residual": sum(row["amount_residual"] for row, _dunned in lines),
-            "amount_dunned": sum(row["amount_residual"] for row in dunned_rows),
-            "invoice_count": len(lines),
-        }
-
-    def _get_notice_names(self, count):
-        """`count` references from the notice sequence, looked up once."""
-        # sudo: drawing numbers from the sequence is not a right of its own.
-        sequence = (
-            self.env["ir.sequence"]
-            .sudo()
-            .search(
-                [
-                    ("code", "=", "account.dunning.notice"),
-                    ("company_id", "in", (self.company_id.id, False)),
-                ],
-                order="company_id",
-                limit=1,
-            )
-        )
-        if not sequence:
-            return ["/"] * count
-        if not sequence.use_date_range:
-            return [sequence._next() for _index in range(count)]
-        date_range = self.env["ir.sequence.date_range"].sudo().search(
-            [
-                ("sequence_id", "=", sequence.id),
-                ("date_from", "<=", self.date),
-                ("date_to", ">=", self.date),
-            ],
-            limit=1,
-        ) or sequence._create_date_range_seq(self.date)
-        date_range = date_range.with_context(ir_sequence_date_range=date_range.date_from)
-        if sequence.implementation != "standard":
-            return [date_range._next() for _index in range(count)]
-        # A standard sequence is a PostgreSQL sequence named as ir.sequence names it:
-        # draw the whole block in one query.
-        self.env.cr.execute(
-            SQL(
-                "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
-                f"ir_sequence_{sequence.id:03d}_{date_range.id:03d}",
-                count,
-            )
-        )
-        return [
-            date_range.sequence_id.get_next_char(number) for (number,) in self.env.cr.fetchall()
-        ]
-
-    def _insert_notice_lines(self, notices, notice_lines):
-        """Insert the lines of the notices with one statement: thousands per batch."""
-        columns = defaultdict(list)
-        for notice, lines in zip(notices, notice_lines, strict=True):
-            for row, dunned in lines:
-                columns["notice_id"].append(notice.id)
-                columns["move_id"].append(row["move_id"])
-                columns["dunned"].append(dunned)
-                columns["level_id"].append(row["level_id"] if dunned else None)
-                columns["previous_level_id"].append(
-                    (row.get("previous_level_id") or None) if dunned else None
-                )
-                columns["amount_total"].append(row["amount_total"])
-                columns["amount_residual"].append(row["amount_residual"])
-                columns["invoice_date"].append(row["invoice_date"])
-                columns["invoice_date_due"].append(row["invoice_date_due"])
-                columns["days_overdue"].append(max(row["days_late"], 0))
-                columns["currency_id"].append(notice.currency_id.id)
-        if not columns:
-            return
-        Line = self.env["account.dunning.notice.line"]
-        Line.flush_model()
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO account_dunning_notice_line (
-                    notice_id, move_id, dunned, level_id, previous_level_id, amount_total,
-                    amount_residual, invoice_date, invoice_date_due, days_overdue, currency_id,
-                    company_id, date, create_uid, create_date, write_uid, write_date)
-                SELECT line.*, %(company)s, %(date)s, %(uid)s, NOW() AT TIME ZONE 'UTC',
-                       %(uid)s, NOW() AT TIME ZONE 'UTC'
-                  FROM UNNEST(
-                    %(notice_id)s::int[], %(move_id)s::int[], %(dunned)s::bool[],
-                    %(level_id)s::int[], %(previous_level_id)s::int[],
-                    %(amount_total)s::numeric[], %(amount_residual)s::numeric[],
-                    %(invoice_date)s::date[], %(invoice_date_due)s::date[],
-                    %(days_overdue)s::int[], %(currency_id)s::int[]) AS line
-                """,
-                company=self.company_id.id,
-                date=self.date,
-                uid=self.env.uid,
-                **columns,
-            )
-        )
-        Line.invalidate_model()
-        notices.invalidate_recordset(["line_ids"])
-
-    @api.model
-    def _get_dunning_recipients(self, partners):
-        """Per customer id: its first invoice contact with an email, else the customer."""
-        contacts = self.env["res.partner"].search(
-            [("parent_id", "in", partners.ids), ("type", "=", "invoice"), ("email", "!=", False)],
-            order="id desc",
-        )
-        recipients = {partner.id: partner for partner in partners}
-        recipients.update({contact.parent_id.id: contact for contact in contacts})
-        return recipients
-
-    @api.model
-    def _apply_escalations(self, notices):
-        stage_of = {"agency": "agency", "legal": "legal"}
-        for notice in notices.filtered(lambda notice: notice.level_id.escalation != "none"):
-            escalation = notice.level_id.escalation
-            partner = notice.partner_id.with_company(notice.company_id)
-            if escalation == "credit_hold":
-                vals = {"dunning_credit_hold": True}
-            else:
-                vals = {"dunning_stage": stage_of[escalation], "dunning_credit_hold": True}
-            partner.write(vals)
-            partner.message_post(
-                body=self.env._(
-                    "Escalated by dunning notice %(notice)s: %(escalation)s.",
-                    notice=notice.name,
-                    escalation=dict(
-                        notice.level_id._fields["escalation"]._description_selection(self.env)
-                    )[escalation],
-                )
-            )
-
-    @api.model
-    def _action_send_notices(self, notices, run=None):
-        """Send each notice through the channels of its level."""
-        run = run or self.browse()
-        emailed = notices.filtered(lambda notice: notice.level_id.send_email)
-        no_template = emailed.filtered(lambda notice: not notice.level_id.mail_template_id)
-        self._send_as_letters(
-            no_template,
-            run,
-            lambda notice: self.env._(
-                "Level “%(level)s” has no email template: the notice goes out as a letter.",
-                level=notice.level_id.name,
-            ),
-            lambda notice: self.env._(
-                "No email template on level “%(level)s”: sent as a letter (%(notice)s).",
-                level=notice.level_id.name,
-                notice=notice.name,
-            ),
-        )
-        emailed -= no_template
-        no_address = emailed.filtered(lambda notice: not notice.recipient_id.email)
-        self._send_as_letters(
-            no_address,
-            run,
-            lambda notice: self.env._(
-                "No email address for %(partner)s: the notice goes out as a letter.",
-                partner=notice.recipient_id.display_name,
-            ),
-            lambda notice: self.env._(
-                "No email address: sent as a letter (%(notice)s).", notice=notice.name
-            ),
-        )
-        # Rendering waits for the email job, which feeds Odoo's mail queue in batches.
-        (emailed - no_address)._queue_dunning_emails()
-        letters = (
-            notices.filtered(lambda notice: notice.level_id.send_letter) | no_address | no_template
-        )
-        letters.letter_state = "to_print"
-        activities = self._create_dunning_activities(
-            notices.filtered(lambda notice: notice.level_id.create_activity)
-        )
-        self._apply_escalations(notices)
-        notices._action_invoice_charges()
-        notices.state = "sent"
-        if run:
-            run.email_count += len(emailed - no_address)
-            run.letter_count += len(letters)
-            run.activity_count += len(activities)
-
-    @api.model
-    def _send_as_letters(self, notices, run, note, log_message):
-        """Notices whose email cannot go out: said on each notice (`note`) and in the
-        run's log (`log_message`), and sent as letters instead."""
-        for notice in notices:
-            notice.message_post(body=note(notice))
-        if run and notices:
-            run._log(
-                [
-                    {
-                        "kind": "fallback",
-                        "partner_id": notice.partner_id.id,
-                        "message": log_message(notice),
-                    }
-                    for notice in notices
-                ]
-            )
-        notices.email_state = "fallback"
-
-    @api.model
-    def _create_dunning_activities(self, notices):
-        if not notices:
-            return self.env["mail.activity"]
-        partner_model = self.env["ir.model"]._get_id("res.partner")
-        activities = self.env["mail.activity"].create(
-            [
-                {
-                    "res_model_id": partner_model,
-                    "res_id": notice.partner_id.id,
-                    "activity_type_id": notice.level_id.activity_type_id.id,
-                    "summary": self.env._("Dunning call: %(notice)s", notice=notice.name),
-                    "note": notice._get_dunning_summary(),
-                    "user_id": self._get_activity_user(notice).id,
-                    "date_deadline": notice.date,
-                }
-                for notice in notices
-            ]
-        )
-        for notice, activity in zip(notices, activities, strict=True):
-            notice.write({"activity_id": activity.id, "activity_state": "created"})
-        return activities
-
-    @api.model
-    def _get_activity_user(self, notice):
-        """The fixed user of the level, else the collector, else the salesperson."""
-        level = notice.level_id
-        if level.activity_user_mode == "fixed" and level.activity_user_id:
-            return level.activity_user_id
-        salespeople = notice.line_ids.filtered("dunned").move_id.invoice_user_id
-        return notice.user_id or salespeople[:1] or self.env.user
-
     # ------------------------------------------------------------
-    # BUSINESS METHODS: charges
+    # BUSINESS METHODS: commits
     # ------------------------------------------------------------
-
-    def _create_charges(self, notices):
-        """Fees, interest and statutory compensation of new notices, computed once."""
-        charges, missing_rates = self.env["account.dunning.charge"]._create_for_notices(notices)
-        self._log_missing_rates(missing_rates)
-        return charges
-
-    def _log_missing_rates(self, missing_rates):
-        """A notice goes out without the interest whose reference rate is missing:
-        say so on the notice and in the run, naming the half-year to record."""
-        for notice, message in missing_rates.items():
-            notice.message_post(body=message)
-            if self:
-                self._log(
-                    [{"kind": "warning", "partner_id": notice.partner_id.id, "message": message}]
-                )
-
-    # ------------------------------------------------------------
-    # BUSINESS METHODS: logging and commits
-    # ------------------------------------------------------------
-
-    def _log_skips(self, skips):
-        if not skips or not self:
-            return
-        labels = dict(SKIP_REASONS)
-        self._log(
-            [
-                {
-                    "kind": "skip",
-                    "reason": reason,
-                    "partner_id": partner_id,
-                    "move_id": move_id,
-                    "message": labels[reason],
-                }
-                for partner_id, move_id, reason in skips
-            ]
-        )
-        self.skip_count += len(skips)
-
-    def _log_partner_error(self, partner_id, error):
-        partner = self.env["res.partner"].browse(partner_id)
-        message = (
-            error
-            if isinstance(error, str)
-            else self.env._("Dunning failed for this customer: %(error)s", error=error)
-        )
-        _logger.warning("Dunning run %s: customer %s failed: %s", self.id, partner_id, error)
-        try:
-            # sudo: the error is recorded whoever started the run; recording it must
-            # never stop the run for the other customers.
-            with self.env.cr.savepoint():
-                run = self.sudo()
-                run._log([{"kind": "error", "partner_id": partner_id, "message": message}])
-                run.error_count += 1
-                partner.sudo().message_post(body=message)
-        except Exception:
-            _logger.exception("Dunning run %s: could not record the error above", self.id)
-
-    def _log(self, vals_list):
-        self.env["account.dunning.run.log"].create(
-            [dict(vals, run_id=self.id) for vals in vals_list]
-        )
 
     def _commit_batch(self):
         # Scheduled runs keep what each batch did, so a crash loses one batch at most.

@@ -212,3 +212,16 @@ class TestDunningConfig(DunningTestCommon):
         customer_elsewhere = self.customer.with_company(other_company)
         self.assertFalse(customer_elsewhere.dunning_policy_id)
         self.assertEqual(customer_elsewhere._get_dunning_policy(), other_company.dunning_policy_id)
+
+    def test_each_escalation_says_what_it_sets_on_the_customer(self):
+        level = self.level_friendly
+        expected = {
+            "none": {},
+            "credit_hold": {"dunning_credit_hold": True},
+            "agency": {"dunning_stage": "agency", "dunning_credit_hold": True},
+            "legal": {"dunning_stage": "legal", "dunning_credit_hold": True},
+        }
+        for escalation, vals in expected.items():
+            with self.subTest(escalation=escalation):
+                level.escalation = escalation
+                self.assertEqual(level._prepare_escalation_partner_values(), vals)

@@ -208,6 +208,20 @@ class TestDunningRun(DunningTestCommon):
         self.assertEqual(self.invoice.dunning_level_id, self.level_final)
         notice.with_user(self.collector).action_send()
         self.assertEqual((notice.state, notice.letter_state), ("sent", "to_print"))
+        run.invalidate_recordset()
+        self.assertEqual((run.held_count, run.letter_count), (0, 1), "counted whoever sent")
+
+    def test_a_notice_sent_by_hand_logs_its_fallback_on_its_run(self):
+        self.customer.email = False
+        self.customer_contact.email = False
+        self.level_friendly.auto_execute = False
+        run = self._run_dunning(day(7))
+        self.assertEqual((run.held_count, run.letter_count, len(run.log_ids)), (1, 0, 0))
+        run.notice_ids.with_user(self.collector).action_send()
+        run.invalidate_recordset()
+        self.assertEqual((run.held_count, run.letter_count), (0, 1))
+        self.assertEqual(run.log_ids.kind, "fallback")
+        self.assertEqual(run.log_ids.notice_id, run.notice_ids)
 
     def test_cancelling_a_notice_puts_invoices_back(self):
         self._run_dunning(day(7))
@@ -304,7 +318,7 @@ class TestDunningRun(DunningTestCommon):
         # A template that breaks on one customer's data only.
         template.subject = "{{ 1 / 0 if object.partner_id.name == 'Broken Ltd' else 'Reminder' }}"
         run = self._run_dunning(day(7))
-        with mute_logger("odoo.addons.account_dunning.models.account_dunning_run"):
+        with mute_logger("odoo.addons.account_dunning.models.account_dunning_run_log"):
             self._send_queued_emails()
         broken = self._notices(other)
         self.assertEqual(broken.email_state, "failed")
@@ -473,7 +487,7 @@ class TestBadInputNeverStopsTheRun(DunningTestCommon):
             .with_user(self.manager)
             .create({"company_id": self.company.id, "date": run_day})
         )
-        with mute_logger("odoo.addons.account_dunning.models.account_dunning_run"):
+        with mute_logger("odoo.addons.account_dunning.models.account_dunning_run_log"):
             action = wizard.action_run()
         return self.env["account.dunning.run"].browse(action["res_id"])
 
