@@ -1,10 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL
 
 from ..tools.ladder import days_overdue
-from ..tools.money import average_payment_delay
-from .account_move import DUNNING_OPEN_PAYMENT_STATES
 
 COLLECTION_STAGES = [
     ("normal", "Normal"),
@@ -243,121 +240,6 @@ class ResPartner(models.Model):
         if field_name in DEPOSIT_PARTNER_FIELDS:
             return "account_dunning.group_deposit_manager"
         return super()._dunning_field_group(field_name)
-
-    def _get_deposit_facts(self, company, invoice_counts=(), excluded_moves=None):
-        """What the deposit rules look at, per commercial partner in `self`, for
-        `company`: tags, whether any invoice was ever paid, the average payment
-        delay over each of the latest `invoice_counts` invoices, the highest
-        dunning level reached and the credit hold. A few set-based queries.
-        `excluded_moves` (the orders' own deposit invoices) count for neither."""
-        excluded_ids = excluded_moves.ids if excluded_moves else []
-        partners = self.commercial_partner_id
-        if not partners:
-            return {}
-        today = fields.Date.context_today(self)
-        paid = {
-            partner.id
-            for [partner] in self.env["account.move"]
-            .sudo()
-            ._read_group(
-                [
-                    ("commercial_partner_id", "in", partners.ids),
-                    ("company_id", "=", company.id),
-                    ("move_type", "=", "out_invoice"),
-                    ("state", "=", "posted"),
-                    ("payment_state", "in", ("paid", "in_payment")),
-                    ("id", "not in", excluded_ids),
-                ],
-                groupby=["commercial_partner_id"],
-            )
-        }
-        delays = {}
-        if invoice_counts:
-            delays = self._get_deposit_payment_delays(
-                partners, company, max(invoice_counts), today, excluded_ids
-            )
-        # sudo: collection figures are for accounting users; the rules apply to every seller.
-        max_level = {}
-        domain = [
-            *self.with_company(company)._get_dunning_overdue_domain(partners, today),
-            ("dunning_level_id", "!=", False),
-        ]
-        for partner, level in (
-            self.env["account.move"]
-            .sudo()
-            ._read_group(domain, groupby=["commercial_partner_id", "dunning_level_id"])
-        ):
-            rank = level._get_rank()
-            max_level[partner.id] = max(max_level.get(partner.id, rank), rank)
-        facts = {}
-        for partner in partners.sudo().with_company(company):
-            partner_delays = delays.get(partner.id, [])
-            facts[partner.id] = {
-                "partner_id": partner.id,
-                "category_ids": set(partner.category_id.ids),
-                "has_paid_invoice": partner.id in paid,
-                "average_delay": {
-                    count: average_payment_delay(partner_delays[:count]) for count in invoice_counts
-                },
-                "level_rank": max_level.get(partner.id),
-                "credit_hold": partner.dunning_credit_hold,
-            }
-        return facts
-
-    @api.model
-    def _get_deposit_payment_delays(self, partners, company, limit, today, excluded_ids=()):
-        """Days late of each partner's latest `limit` invoices that are paid or overdue,
-        newest first: a paid invoice counts until its last payment, an open one until
-        today."""
-        self.env["account.move"].flush_model()
-        self.env["account.move.line"].flush_model()
-        self.env["account.partial.reconcile"].flush_model()
-        rows = self.env.execute_query(
-            SQL(
-                """
-                WITH invoice AS (
-                    SELECT move.id, move.commercial_partner_id, move.invoice_date_due,
-                           move.payment_state,
-                           ROW_NUMBER() OVER (
-                               PARTITION BY move.commercial_partner_id
-                               ORDER BY move.invoice_date DESC, move.id DESC
-                           ) AS rank
-                      FROM account_move move
-                     WHERE move.commercial_partner_id = ANY(%(partners)s)
-                       AND move.company_id = %(company)s
-                       AND move.move_type = 'out_invoice'
-                       AND move.state = 'posted'
-                       AND NOT move.id = ANY(%(excluded)s)
-                       AND (move.payment_state IN ('paid', 'in_payment')
-                            OR (move.payment_state = ANY(%(open)s)
-                                AND move.invoice_date_due < %(today)s))
-                )
-                SELECT invoice.commercial_partner_id,
-                       COALESCE(paid.last_date, %(today)s) - invoice.invoice_date_due
-                  FROM invoice
-             LEFT JOIN LATERAL (
-                    SELECT MAX(partial.max_date) AS last_date
-                      FROM account_move_line line
-                      JOIN account_partial_reconcile partial
-                        ON partial.debit_move_id = line.id
-                     WHERE line.move_id = invoice.id
-                       AND invoice.payment_state IN ('paid', 'in_payment')
-                ) paid ON TRUE
-                 WHERE invoice.rank <= %(limit)s
-              ORDER BY invoice.commercial_partner_id, invoice.rank
-                """,
-                partners=partners.ids,
-                company=company.id,
-                today=today,
-                limit=limit,
-                excluded=list(excluded_ids),
-                open=list(DUNNING_OPEN_PAYMENT_STATES),
-            )
-        )
-        delays = {}
-        for partner_id, days in rows:
-            delays.setdefault(partner_id, []).append(days)
-        return delays
 
     @api.model
     def _get_dunning_overdue_domain(self, commercial_partners, today):

@@ -1,5 +1,26 @@
+from decimal import Decimal
+from typing import NamedTuple
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+from ..tools.money import average_payment_delay, deposit_amount
+from .account_move import DUNNING_OPEN_PAYMENT_STATES
+
+
+class DepositFacts(NamedTuple):
+    """What the deposit rules know of a customer in a company."""
+
+    partner_id: int
+    category_ids: frozenset
+    has_paid_invoice: bool
+    # {number of latest invoices: their average days late, or None}
+    average_delay: dict
+    # Rank (see account.dunning.level._get_rank) of the highest level of its overdue
+    # invoices, or None.
+    level_rank: tuple | None
+    credit_hold: bool
 
 
 class SaleDepositRule(models.Model):
@@ -142,15 +163,58 @@ class SaleDepositRule(models.Model):
     # BUSINESS METHODS
     # ------------------------------------------------------------
 
+    def _get_order_deposit(self, order, facts):
+        """(rule, deposit in the order's currency) of `order`: the customer's own
+        setting, else the first of these rules that matches `facts` (DepositFacts),
+        else the customer's "always"; (no rule, 0) when no deposit is required."""
+        # sudo: the customer's deposit setting applies to every seller's order.
+        partner = order.partner_id.commercial_partner_id.sudo().with_company(order.company_id)
+        company = order.company_id
+        if partner.deposit_policy == "never":
+            return self.browse(), 0.0
+        if partner.deposit_policy == "percent":
+            return self.browse(), self._get_deposit_amount(order, percent=partner.deposit_percent)
+        total = order.currency_id._convert(
+            order.amount_total, company.currency_id, company, order._deposit_date()
+        )
+        for rule in self:
+            if rule._matches(facts, total):
+                if rule.deposit_type == "fixed":
+                    return rule, self._get_deposit_amount(order, fixed=rule.amount)
+                return rule, self._get_deposit_amount(order, percent=rule.percent)
+        if partner.deposit_policy == "always":
+            return self.browse(), self._get_deposit_amount(
+                order, percent=company.deposit_default_percent
+            )
+        return self.browse(), 0.0
+
+    @api.model
+    def _get_deposit_amount(self, order, percent=0.0, fixed=0.0):
+        """The deposit of `order` in its currency: `percent` of its total, or
+        `fixed` (in the company's currency), never more than the total."""
+        if not percent and not fixed:
+            return 0.0
+        if fixed:
+            fixed = order.company_id.currency_id._convert(
+                fixed, order.currency_id, order.company_id, order._deposit_date()
+            )
+        amount = deposit_amount(
+            Decimal(str(order.amount_total)),
+            percent=Decimal(str(percent)),
+            fixed=Decimal(str(fixed)),
+            quantum=Decimal(str(order.currency_id.rounding)),
+        )
+        return float(amount)
+
     def _matches(self, facts, order_total_company):
-        """Whether this rule applies to a customer with `facts` (see
-        `res.partner._get_deposit_facts`) and an order of that company-currency total."""
+        """Whether this rule applies to a customer with `facts` (DepositFacts) and
+        an order of that company-currency total."""
         self.ensure_one()
-        if self.partner_ids and facts["partner_id"] not in self.partner_ids.ids:
+        if self.partner_ids and facts.partner_id not in self.partner_ids.ids:
             return False
-        if self.category_ids and not set(self.category_ids.ids) & facts["category_ids"]:
+        if self.category_ids and not set(self.category_ids.ids) & facts.category_ids:
             return False
-        if self.new_customer and facts["has_paid_invoice"]:
+        if self.new_customer and facts.has_paid_invoice:
             return False
         if (
             self.min_amount
@@ -158,17 +222,135 @@ class SaleDepositRule(models.Model):
         ):
             return False
         if self.late_min_days:
-            delay = facts["average_delay"].get(self.late_invoice_count)
+            delay = facts.average_delay.get(self.late_invoice_count)
             if delay is None or delay < self.late_min_days:
                 return False
         if self.min_dunning_level_id or self.match_credit_hold:
             level = self.min_dunning_level_id
             at_level = (
                 bool(level)
-                and facts["level_rank"] is not None
-                and facts["level_rank"] >= level._get_rank()
+                and facts.level_rank is not None
+                and facts.level_rank >= level._get_rank()
             )
-            on_hold = self.match_credit_hold and facts["credit_hold"]
+            on_hold = self.match_credit_hold and facts.credit_hold
             if not (at_level or on_hold):
                 return False
         return True
+
+    def _get_customer_facts(self, partners, company, excluded_moves=None):
+        """{commercial partner id: DepositFacts} of `partners` in `company`, for
+        these rules: tags, whether any invoice was ever paid, the average payment
+        delay over the latest invoices each rule averages, the highest dunning level
+        reached and the credit hold. A few set-based queries. `excluded_moves`
+        (the orders' own deposit invoices) count for neither."""
+        excluded_ids = excluded_moves.ids if excluded_moves else []
+        partners = partners.commercial_partner_id
+        if not partners:
+            return {}
+        invoice_counts = set(self.filtered("late_min_days").mapped("late_invoice_count"))
+        today = fields.Date.context_today(self)
+        paid = {
+            partner.id
+            for [partner] in self.env["account.move"]
+            .sudo()
+            ._read_group(
+                [
+                    ("commercial_partner_id", "in", partners.ids),
+                    ("company_id", "=", company.id),
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                    ("payment_state", "in", ("paid", "in_payment")),
+                    ("id", "not in", excluded_ids),
+                ],
+                groupby=["commercial_partner_id"],
+            )
+        }
+        delays = {}
+        if invoice_counts:
+            delays = self._get_deposit_payment_delays(
+                partners, company, max(invoice_counts), today, excluded_ids
+            )
+        # sudo: collection figures are for accounting users; the rules apply to every seller.
+        max_level = {}
+        domain = [
+            *self.env["res.partner"]
+            .with_company(company)
+            ._get_dunning_overdue_domain(partners, today),
+            ("dunning_level_id", "!=", False),
+        ]
+        for partner, level in (
+            self.env["account.move"]
+            .sudo()
+            ._read_group(domain, groupby=["commercial_partner_id", "dunning_level_id"])
+        ):
+            rank = level._get_rank()
+            max_level[partner.id] = max(max_level.get(partner.id, rank), rank)
+        facts = {}
+        for partner in partners.sudo().with_company(company):
+            partner_delays = delays.get(partner.id, [])
+            facts[partner.id] = DepositFacts(
+                partner_id=partner.id,
+                category_ids=frozenset(partner.category_id.ids),
+                has_paid_invoice=partner.id in paid,
+                average_delay={
+                    count: average_payment_delay(partner_delays[:count]) for count in invoice_counts
+                },
+                level_rank=max_level.get(partner.id),
+                credit_hold=partner.dunning_credit_hold,
+            )
+        return facts
+
+    @api.model
+    def _get_deposit_payment_delays(self, partners, company, limit, today, excluded_ids=()):
+        """Days late of each partner's latest `limit` invoices that are paid or overdue,
+        newest first: a paid invoice counts until its last payment, an open one until
+        today."""
+        self.env["account.move"].flush_model()
+        self.env["account.move.line"].flush_model()
+        self.env["account.partial.reconcile"].flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH invoice AS (
+                    SELECT move.id, move.commercial_partner_id, move.invoice_date_due,
+                           move.payment_state,
+                           ROW_NUMBER() OVER (
+                               PARTITION BY move.commercial_partner_id
+                               ORDER BY move.invoice_date DESC, move.id DESC
+                           ) AS rank
+                      FROM account_move move
+                     WHERE move.commercial_partner_id = ANY(%(partners)s)
+                       AND move.company_id = %(company)s
+                       AND move.move_type = 'out_invoice'
+                       AND move.state = 'posted'
+                       AND NOT move.id = ANY(%(excluded)s)
+                       AND (move.payment_state IN ('paid', 'in_payment')
+                            OR (move.payment_state = ANY(%(open)s)
+                                AND move.invoice_date_due < %(today)s))
+                )
+                SELECT invoice.commercial_partner_id,
+                       COALESCE(paid.last_date, %(today)s) - invoice.invoice_date_due
+                  FROM invoice
+             LEFT JOIN LATERAL (
+                    SELECT MAX(partial.max_date) AS last_date
+                      FROM account_move_line line
+                      JOIN account_partial_reconcile partial
+                        ON partial.debit_move_id = line.id
+                     WHERE line.move_id = invoice.id
+                       AND invoice.payment_state IN ('paid', 'in_payment')
+                ) paid ON TRUE
+                 WHERE invoice.rank <= %(limit)s
+              ORDER BY invoice.commercial_partner_id, invoice.rank
+                """,
+                partners=partners.ids,
+                company=company.id,
+                today=today,
+                limit=limit,
+                excluded=list(excluded_ids),
+                open=list(DUNNING_OPEN_PAYMENT_STATES),
+            )
+        )
+        delays = {}
+        for partner_id, days in rows:
+            delays.setdefault(partner_id, []).append(days)
+        return delays

@@ -1,10 +1,8 @@
-from decimal import Decimal
-
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_amount
 
-from ..tools.money import deposit_amount, deposit_shortfall
+from ..tools.money import deposit_shortfall
 
 # Deposit states that keep a quotation from being confirmed.
 DEPOSIT_OUTSTANDING_STATES = ("missing", "partial")
@@ -132,18 +130,18 @@ class SaleOrder(models.Model):
         for company in quotations.company_id:
             orders = quotations.filtered(lambda order, company=company: order.company_id == company)
             company_rules = rules.filtered(lambda rule, company=company: rule.company_id == company)
-            counts = set(company_rules.filtered("late_min_days").mapped("late_invoice_count"))
             # An order's own deposit invoice is not the customer's history.
-            facts = orders.partner_id._get_deposit_facts(
+            facts = company_rules._get_customer_facts(
+                orders.partner_id,
                 company,
-                tuple(counts),
                 excluded_moves=orders.order_line.filtered("is_downpayment").invoice_lines.move_id,
             )
             for order in orders:
-                partner = order.partner_id.commercial_partner_id
-                rule, values = order._get_deposit_rule(partner, company_rules, facts[partner.id])
+                rule, amount = company_rules._get_order_deposit(
+                    order, facts[order.partner_id.commercial_partner_id.id]
+                )
                 order.deposit_rule_id = rule
-                order.deposit_required_amount = order._get_deposit_amount(**values)
+                order.deposit_required_amount = amount
 
     @api.depends(
         "partner_id",
@@ -386,45 +384,6 @@ class SaleOrder(models.Model):
         raise AccessError(
             _("Payment transactions are linked to orders by the payment flow, not by hand.")
         )
-
-    def _get_deposit_rule(self, partner, rules, facts):
-        """The rule that sets this order's deposit, and the values of the deposit:
-        `percent` or `fixed` (in the company's currency)."""
-        self.ensure_one()
-        # sudo: the customer's deposit setting applies to every seller's order.
-        partner = partner.sudo().with_company(self.company_id)
-        if partner.deposit_policy == "never":
-            return rules.browse(), {}
-        if partner.deposit_policy == "percent":
-            return rules.browse(), {"percent": partner.deposit_percent}
-        total = self.currency_id._convert(
-            self.amount_total, self.company_id.currency_id, self.company_id, self._deposit_date()
-        )
-        for rule in rules:
-            if rule._matches(facts, total):
-                if rule.deposit_type == "fixed":
-                    return rule, {"fixed": rule.amount}
-                return rule, {"percent": rule.percent}
-        if partner.deposit_policy == "always":
-            return rules.browse(), {"percent": self.company_id.deposit_default_percent}
-        return rules.browse(), {}
-
-    def _get_deposit_amount(self, percent=0.0, fixed=0.0):
-        """The deposit in the order's currency."""
-        self.ensure_one()
-        if not percent and not fixed:
-            return 0.0
-        if fixed:
-            fixed = self.company_id.currency_id._convert(
-                fixed, self.currency_id, self.company_id, self._deposit_date()
-            )
-        amount = deposit_amount(
-            Decimal(str(self.amount_total)),
-            percent=Decimal(str(percent)),
-            fixed=Decimal(str(fixed)),
-            quantum=Decimal(str(self.currency_id.rounding)),
-        )
-        return float(amount)
 
     def _deposit_date(self):
         return fields.Date.to_date(self.date_order) or fields.Date.context_today(self)

@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, HttpCase, tagged
 from odoo.tools import html2plaintext
 
+from ..models.sale_deposit_rule import DepositFacts
 from .common import DunningTestCommon
 
 
@@ -178,6 +179,29 @@ class TestDepositRules(DepositTestCommon):
                 self.customer, 100.0, "2025-12-01", invoice_date="2025-12-01"
             )
             self.assertEqual(self._create_quotation().deposit_rule_id, rule)
+
+    def test_the_rules_read_typed_customer_facts(self):
+        rule = self.Rule.create(
+            {"name": "Slow payers", "late_invoice_count": 2, "late_min_days": 10, "percent": 20}
+        )
+        tag = self.env["res.partner.category"].create({"name": "Export"})
+        self.customer.category_id = tag
+        paid = self._create_dunning_invoice(self.customer, 100.0, "2026-01-01")
+        self._pay(paid, 100.0, "2026-01-21")
+        late = self._create_dunning_invoice(self.customer, 100.0, "2026-02-01")
+        late.dunning_level_id = self.level_call
+        with freeze_time("2026-02-11"):
+            facts = (self.Rule.search([]) | rule)._get_customer_facts(
+                self.customer_contact, self.company
+            )
+        self.assertEqual(list(facts), [self.customer.id], "per commercial partner")
+        fact = facts[self.customer.id]
+        self.assertIsInstance(fact, DepositFacts)
+        self.assertEqual(fact.category_ids, frozenset(tag.ids))
+        self.assertTrue(fact.has_paid_invoice)
+        self.assertEqual(fact.average_delay, {2: 15.0}, "(20 + 10) / 2 days late")
+        self.assertEqual(fact.level_rank, self.level_call._get_rank())
+        self.assertFalse(fact.credit_hold)
 
     def test_dunning_level_or_credit_hold_condition(self):
         self.rule_new.active = False
