@@ -1,7 +1,8 @@
 from decimal import Decimal
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
+from odoo.osv import expression
 
 from ..tools.ladder import days_overdue
 
@@ -70,6 +71,12 @@ class AccountMove(models.Model):
         string="Days Overdue",
         compute="_compute_dunning_days_overdue",
     )
+    dunning_open = fields.Boolean(
+        string="Open for Dunning",
+        compute="_compute_dunning_open",
+        search="_search_dunning_open",
+        help="A posted customer invoice still to be paid.",
+    )
 
     _sql_constraints = [
         (
@@ -94,11 +101,22 @@ class AccountMove(models.Model):
     @api.depends("invoice_date_due", "payment_state", "state", "move_type")
     def _compute_dunning_days_overdue(self):
         today = fields.Date.context_today(self)
-        open_invoices = self.filtered_domain(self._get_dunning_open_invoice_domain())
         for move in self:
             move.dunning_days_overdue = (
-                days_overdue(move.invoice_date_due, today) if move in open_invoices else 0
+                days_overdue(move.invoice_date_due, today) if move.dunning_open else 0
             )
+
+    @api.depends("payment_state", "state", "move_type")
+    def _compute_dunning_open(self):
+        open_invoices = self.filtered_domain(self._get_dunning_open_invoice_domain())
+        for move in self:
+            move.dunning_open = move in open_invoices
+
+    def _search_dunning_open(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Operation not supported"))
+        domain = self._get_dunning_open_invoice_domain()
+        return domain if (operator == "=") == value else ["!", *expression.AND([domain])]
 
     # ------------------------------------------------------------
     # CONSTRAINT METHODS

@@ -80,6 +80,11 @@ class SaleOrder(models.Model):
         index=True,
         tracking=True,
     )
+    deposit_is_quotation = fields.Boolean(
+        string="Quotation",
+        compute="_compute_deposit_is_quotation",
+        help="Draft or sent: the deposit gate still applies.",
+    )
     deposit_outstanding = fields.Boolean(
         compute="_compute_deposit_outstanding",
         store=True,
@@ -198,6 +203,11 @@ class SaleOrder(models.Model):
                 state = "partial"
             order.deposit_state = state
             order.deposit_missing_amount = missing
+
+    @api.depends("state")
+    def _compute_deposit_is_quotation(self):
+        for order in self:
+            order.deposit_is_quotation = order.state in QUOTATION_STATES
 
     @api.depends("state", "deposit_state")
     def _compute_deposit_outstanding(self):

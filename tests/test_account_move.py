@@ -23,6 +23,21 @@ class TestAccountMoveDunning(DunningTestCommon):
             late.invalidate_recordset(["dunning_days_overdue"])
             self.assertEqual(late.dunning_days_overdue, 60)
 
+    def test_open_for_dunning_is_searchable_as_the_in_dunning_filter_uses_it(self):
+        late = self._create_dunning_invoice(self.customer, 100.0, "2026-03-01")
+        draft = self._create_dunning_invoice(self.customer, 100.0, "2026-01-01", post=False)
+        paid = self._create_dunning_invoice(self.customer, 100.0, "2026-01-01")
+        self._pay(paid, 100.0, "2026-03-30")
+        partly = self._create_dunning_invoice(self.customer, 100.0, "2026-01-01")
+        self._pay(partly, 40.0, "2026-03-30")
+        moves = late | draft | paid | partly
+        self.assertEqual(moves.filtered("dunning_open"), late | partly)
+        Move = self.env["account.move"]
+        mine = [("id", "in", moves.ids)]
+        self.assertEqual(Move.search([*mine, ("dunning_open", "=", True)]), late | partly)
+        self.assertEqual(Move.search([*mine, ("dunning_open", "=", False)]), draft | paid)
+        self.assertEqual(Move.search([*mine, ("dunning_open", "!=", True)]), draft | paid)
+
     def test_blocking_needs_a_reason(self):
         invoice = self._create_dunning_invoice(self.customer, 100.0, "2026-03-01")
         with self.assertRaisesRegex(ValidationError, "reason"):
