@@ -1,10 +1,20 @@
-import hashlib
-import logging
+"""Letters of a batch rendered by several wkhtmltopdf at once (the runner itself:
+report/concurrent_pdf_runner.py).
+
+Core methods this relies on, and why:
+- `_render_qweb_pdf_prepare_streams` renders a batch in one wkhtmltopdf run, then
+  splits the PDF by record and keeps attachments. Overridden for letters only: the
+  batch is cut into runs rendered at once, then each run goes through core's own
+  method, so splitting and attachments stay core's.
+- `_render_qweb_html` and `_run_wkhtmltopdf` are where core's method renders; they
+  return the HTML and PDF made above (found in the context) instead of rendering
+  again.
+- `_prepare_html`, `_build_wkhtmltopdf_args`, `get_paperformat` and
+  `_get_wkhtmltopdf_bin` give each run the files and arguments core would give it.
+"""
+
 import os
-import subprocess
-import tempfile
 from collections import OrderedDict
-from pathlib import Path
 
 from odoo import _, models
 from odoo.exceptions import UserError
@@ -12,9 +22,8 @@ from odoo.tools.safe_eval import safe_eval, time
 
 from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
 
+from ..report.concurrent_pdf_runner import pdf_key, run_wkhtmltopdf_concurrently
 from ..tools.batches import split_in_runs
-
-_logger = logging.getLogger(__name__)
 
 LETTER_REPORT = "account_dunning.report_dunning_notice"
 # A run costs about 2 s before its first page (start, script delay), then about
@@ -36,7 +45,7 @@ class IrActionsReport(models.Model):
 
     def _run_wkhtmltopdf(self, bodies, report_ref=False, header=None, footer=None, **kwargs):
         prerendered = self.env.context.get("account_dunning_letter_pdf", {})
-        if prerendered and (pdf := prerendered.get(_pdf_key(bodies, header, footer))):
+        if prerendered and (pdf := prerendered.get(pdf_key(bodies, header, footer))):
             return pdf
         return super()._run_wkhtmltopdf(
             bodies, report_ref=report_ref, header=header, footer=footer, **kwargs
@@ -76,7 +85,7 @@ class IrActionsReport(models.Model):
         prerendered = self.with_context(
             account_dunning_letter_html=html_by_chunk,
             account_dunning_letter_pdf={
-                _pdf_key(bodies, header, footer): pdf
+                pdf_key(bodies, header, footer): pdf
                 for (bodies, header, footer, _args), pdf in zip(jobs, pdfs, strict=True)
             },
         )
@@ -133,82 +142,21 @@ class IrActionsReport(models.Model):
 
     def _run_wkhtmltopdf_concurrently(self, report, jobs, processes):
         """The PDF of each job (bodies, header, footer, paperformat arguments), with
-        up to `processes` wkhtmltopdf at a time. Same files and arguments as
-        `_run_wkhtmltopdf`, but no session cookie: a letter's images are inline and
-        its styles public."""
-        wkhtmltopdf = _get_wkhtmltopdf_bin()
+        up to `processes` wkhtmltopdf at a time, given the arguments Odoo's
+        `_run_wkhtmltopdf` would give them."""
         paperformat = report.get_paperformat()
-        pdfs = [None] * len(jobs)
-        running, pending = [], list(enumerate(jobs))
-        with tempfile.TemporaryDirectory(prefix="account_dunning_letters_") as tmp:
-            try:
-                while pending or running:
-                    while pending and len(running) < processes:
-                        index, (bodies, header, footer, paperformat_args) = pending.pop(0)
-                        args = self._build_wkhtmltopdf_args(
-                            paperformat,
-                            self.env.context.get("landscape"),
-                            specific_paperformat_args=paperformat_args,
-                            set_viewport_size=self.env.context.get("set_viewport_size"),
-                        )
-                        run = Path(tmp, str(index))
-                        run.mkdir()
-                        files = _write_run_files(run, header, footer, bodies)
-                        with open(run / "stderr.txt", "wb") as stderr:
-                            process = subprocess.Popen(
-                                [wkhtmltopdf, *args, *files],
-                                stdout=subprocess.DEVNULL,
-                                stderr=stderr,
-                            )
-                        running.append((index, run, process))
-                    index, run, process = running[0]
-                    process.wait()
-                    running.pop(0)
-                    pdfs[index] = self._read_wkhtmltopdf_run(run, process.returncode)
-            finally:  # an error stops the other runs before their files go
-                for _index, _run, process in running:
-                    process.kill()
-                    process.wait()
-        return pdfs
-
-    def _read_wkhtmltopdf_run(self, folder, returncode):
-        """The PDF of a finished run; its error output when it made none."""
-        err = (folder / "stderr.txt").read_text(errors="replace")
-        pdf = folder / "report.pdf"
-        # Exit code 1 only reports warnings, as Odoo accepts; but no PDF is no PDF.
-        if returncode not in (0, 1) or not pdf.is_file() or not pdf.stat().st_size:
-            # Its first line names a bad argument, the last ones a failed page.
-            message = err if len(err) <= 1000 else f"{err[:500]} … {err[-500:]}"
-            raise UserError(
-                _(
-                    "Wkhtmltopdf failed (error code: %(error_code)s). Message: %(message)s",
-                    error_code=returncode,
-                    message=message,
-                )
+        runs = [
+            (
+                self._build_wkhtmltopdf_args(
+                    paperformat,
+                    self.env.context.get("landscape"),
+                    specific_paperformat_args=paperformat_args,
+                    set_viewport_size=self.env.context.get("set_viewport_size"),
+                ),
+                bodies,
+                header,
+                footer,
             )
-        if err:
-            _logger.warning("wkhtmltopdf: %s", err)
-        return pdf.read_bytes()
-
-
-def _write_run_files(folder, header, footer, bodies):
-    """wkhtmltopdf's file arguments. The body names follow Odoo's: the header
-    script finds a page's header by the number after 'report.body.tmp.'."""
-    args = []
-    for name, html in (("header", header), ("footer", footer)):
-        if html:
-            (folder / f"{name}.html").write_text(html, encoding="utf-8")
-            args += [f"--{name}-html", str(folder / f"{name}.html")]
-    for index, body in enumerate(bodies):
-        path = folder / f"report.body.tmp.{index}.html"
-        path.write_text(body, encoding="utf-8")
-        args.append(str(path))
-    return [*args, str(folder / "report.pdf")]
-
-
-def _pdf_key(bodies, header, footer):
-    digest = hashlib.sha256()
-    for part in (header or "", footer or "", *bodies):
-        digest.update(part.encode())
-        digest.update(b"\0")
-    return digest.hexdigest()
+            for bodies, header, footer, paperformat_args in jobs
+        ]
+        return run_wkhtmltopdf_concurrently(_get_wkhtmltopdf_bin(), runs, processes)

@@ -1,0 +1,91 @@
+"""Several wkhtmltopdf runs at once, each with the files and arguments Odoo's
+`ir.actions.report._run_wkhtmltopdf` would give it, and their PDFs read back.
+Used by models/ir_actions_report.py for batches of letters."""
+
+import hashlib
+import logging
+import subprocess
+import tempfile
+from pathlib import Path
+
+from odoo import _
+from odoo.exceptions import UserError
+
+_logger = logging.getLogger(__name__)
+
+
+def run_wkhtmltopdf_concurrently(wkhtmltopdf, runs, processes):
+    """The PDF of each run (arguments, bodies, header, footer), with up to
+    `processes` wkhtmltopdf at a time. No session cookie, unlike Odoo's: a letter's
+    images are inline and its styles public."""
+    pdfs = [None] * len(runs)
+    running, pending = [], list(enumerate(runs))
+    with tempfile.TemporaryDirectory(prefix="account_dunning_letters_") as tmp:
+        try:
+            while pending or running:
+                while pending and len(running) < processes:
+                    index, (args, bodies, header, footer) = pending.pop(0)
+                    folder = Path(tmp, str(index))
+                    folder.mkdir()
+                    files = _write_run_files(folder, header, footer, bodies)
+                    with open(folder / "stderr.txt", "wb") as stderr:
+                        process = subprocess.Popen(
+                            [wkhtmltopdf, *args, *files],
+                            stdout=subprocess.DEVNULL,
+                            stderr=stderr,
+                        )
+                    running.append((index, folder, process))
+                index, folder, process = running[0]
+                process.wait()
+                running.pop(0)
+                pdfs[index] = _read_run(folder, process.returncode)
+        finally:  # an error stops the other runs before their files go
+            for _index, _folder, process in running:
+                process.kill()
+                process.wait()
+    return pdfs
+
+
+def pdf_key(bodies, header, footer):
+    """What identifies a run's input: how core's `_run_wkhtmltopdf`, called later
+    with the same HTML, finds the PDF made here."""
+    digest = hashlib.sha256()
+    for part in (header or "", footer or "", *bodies):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _read_run(folder, returncode):
+    """The PDF of a finished run; its error output when it made none."""
+    err = (folder / "stderr.txt").read_text(errors="replace")
+    pdf = folder / "report.pdf"
+    # Exit code 1 only reports warnings, as Odoo accepts; but no PDF is no PDF.
+    if returncode not in (0, 1) or not pdf.is_file() or not pdf.stat().st_size:
+        # Its first line names a bad argument, the last ones a failed page.
+        message = err if len(err) <= 1000 else f"{err[:500]} … {err[-500:]}"
+        raise UserError(
+            _(
+                "Wkhtmltopdf failed (error code: %(error_code)s). Message: %(message)s",
+                error_code=returncode,
+                message=message,
+            )
+        )
+    if err:
+        _logger.warning("wkhtmltopdf: %s", err)
+    return pdf.read_bytes()
+
+
+def _write_run_files(folder, header, footer, bodies):
+    """wkhtmltopdf's file arguments. The body names follow Odoo's: the header
+    script finds a page's header by the number after 'report.body.tmp.'."""
+    args = []
+    for name, html in (("header", header), ("footer", footer)):
+        if html:
+            (folder / f"{name}.html").write_text(html, encoding="utf-8")
+            args += [f"--{name}-html", str(folder / f"{name}.html")]
+    for index, body in enumerate(bodies):
+        path = folder / f"report.body.tmp.{index}.html"
+        path.write_text(body, encoding="utf-8")
+        args.append(str(path))
+    return [*args, str(folder / "report.pdf")]
