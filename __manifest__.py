@@ -1,12 +1,12 @@
 {
     "name": "Dunning & Collections",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Accounting/Accounting",
     "summary": "Collection ladder for overdue invoices: reminders, calls, "
     "demand letters, escalation and deposits before work starts",
     "author": "account_dunning developers",
     "license": "LGPL-3",
-    "depends": ["account", "sale", "mail"],
+    "depends": ["account", "account_qr_code_sepa", "sale", "mail"],
     "external_dependencies": {"python": ["qrcode", "num2words"]},
     "data": [
         "security/account_dunning_security.xml",

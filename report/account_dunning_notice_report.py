@@ -6,8 +6,7 @@ from odoo import _, api, models
 from odoo.tools import format_amount, format_date
 from odoo.tools.misc import hmac as hmac_tool
 
-from ..tools.epc import epc_qr_payload, is_sepa_iban, qr_png
-from ..tools.words import amount_in_words
+from ..tools.epc import epc_payload, qr_png
 
 
 class ReportDunningNotice(models.AbstractModel):
@@ -52,13 +51,7 @@ class ReportDunningNotice(models.AbstractModel):
                 "rows": self._get_letter_rows(notice, lang),
                 "charges": charges,
                 "total": total,
-                "total_in_words": amount_in_words(
-                    Decimal(str(total)),
-                    lang,
-                    currency.name,
-                    currency.currency_unit_label,
-                    decimal_places=currency.decimal_places,
-                ),
+                "total_in_words": currency.with_context(lang=lang).amount_to_text(total),
                 "bank": bank,
                 "reference": notice.name,
                 "qr_kind": qr_kind,
@@ -115,12 +108,18 @@ class ReportDunningNotice(models.AbstractModel):
 
     @api.model
     def _get_letter_bank_account(self, notice):
-        """The company account the customer should pay to: a SEPA IBAN for euros."""
+        """The company account the customer should pay to: for euros, one that
+        Odoo's SEPA QR method accepts (an IBAN of the SEPA zone)."""
         accounts = notice.company_id.partner_id.bank_ids.filtered("acc_number")
         if notice.currency_id.name == "EUR":
-            sepa = accounts.filtered(lambda account: is_sepa_iban(account.acc_number))
+            sepa = accounts.filtered(lambda account: self._takes_sepa_qr(account, notice))
             accounts = sepa or accounts
         return accounts[:1]
+
+    @api.model
+    def _takes_sepa_qr(self, bank, notice):
+        """Whether Odoo's SEPA QR method can ask to pay `notice` into `bank`."""
+        return not bank._get_error_messages_for_qr("sct_qr", notice.partner_id, notice.currency_id)
 
     @api.model
     def _get_letter_payment_providers(self, notices):
@@ -144,18 +143,20 @@ class ReportDunningNotice(models.AbstractModel):
         payment page when the company takes online payments; else (False, False)."""
         if total <= 0:
             return False, False
-        if bank and notice.currency_id.name == "EUR" and is_sepa_iban(bank.acc_number):
-            payload = epc_qr_payload(
-                name=bank.acc_holder_name or notice.company_id.name,
-                iban=bank.acc_number,
-                amount=Decimal(str(total)),
-                bic=bank.bank_bic or "",
-                reference=notice.name,
-                remittance=notice.partner_id.commercial_partner_id.ref or "",
+        partner = notice.partner_id.commercial_partner_id
+        if bank and notice.currency_id.name == "EUR" and self._takes_sepa_qr(bank, notice):
+            # Odoo's SEPA QR method lists the fields; epc_payload keeps them within
+            # the EPC's limits, which Odoo does not check.
+            fields = bank._get_qr_vals(
+                "sct_qr",
+                Decimal(str(total)).quantize(Decimal("0.01")),
+                notice.currency_id,
+                partner,
+                " ".join(filter(None, (notice.name, partner.ref))),
+                notice.name,
             )
-            return "epc", payload
+            return "epc", epc_payload(fields)
         if notice.company_id.id in provider_companies:
-            partner = notice.partner_id.commercial_partner_id
             query = {
                 "reference": notice.name,
                 "amount": total,

@@ -64,7 +64,11 @@ class TestDunningLetters(DunningTestCommon, HttpCase):
         cls.eur = cls.setup_other_currency("EUR", rates=[("2016-01-01", 1.0)])
         cls.env["res.lang"]._activate_lang("fr_FR")
         cls.env["res.lang"]._activate_lang("de_DE")
-        cls.env["ir.module.module"]._load_module_terms(["account_dunning"], ["fr_FR", "de_DE"])
+        cls.env["res.lang"]._activate_lang("es_ES")
+        # base: the currencies' unit names, which Odoo's amount in words uses.
+        cls.env["ir.module.module"]._load_module_terms(
+            ["base", "account_dunning"], ["fr_FR", "de_DE", "es_ES"]
+        )
         cls.company.write({"name": "Lakeside Supplies Ltd", "street": "1 Quay Street"})
         bank = cls.env["res.bank"].create({"name": "Commerzbank", "bic": "COBADEFFXXX"})
         cls.bank_account = cls.env["res.partner.bank"].create(
@@ -129,22 +133,23 @@ class TestDunningLetters(DunningTestCommon, HttpCase):
         deadline = format_date(self.env(context={"lang": "en_US"}), notice.payment_deadline)
         self._assert_in(f"no later than {deadline}", text)
         self._assert_in(
-            "In words: one thousand, two hundred and thirty-four euro, fifty-six cents", text
+            "In words: One Thousand, Two Hundred And Thirty-Four Euros and Fifty-Six Cents", text
         )
-        self._assert_in(f"IBAN {IBAN}, BIC COBADEFFXXX", text)
+        # Printed as base_iban formats it, in groups of four.
+        self._assert_in("IBAN DE89 3704 0044 0532 0130 00, BIC COBADEFFXXX", text)
         self._assert_in("collection agency or take legal steps", text)
 
     def test_letters_in_french_and_german(self):
         for lang, words, heading, amount in (
             (
                 "fr_FR",
-                "mille deux cent trente-quatre euros et cinquante-six centimes",
+                "Mille Deux Cent Trente-Quatre Euros et Cinquante-Six Cents",
                 "Mise en demeure de payer",
                 "234,56",
             ),
             (
                 "de_DE",
-                "eintausendzweihundertvierunddreißig Euro und sechsundfünfzig Cent",
+                "Eintausendzweihundertvierunddreißig Euro und Sechsundfünfzig Cents",
                 "Letzte Zahlungsaufforderung",
                 "234,56",
             ),
@@ -235,7 +240,26 @@ class TestDunningLetters(DunningTestCommon, HttpCase):
         words = self.env["report.account_dunning.report_dunning_notice"]._get_letter_values(notice)[
             notice.id
         ]["total_in_words"]
-        self.assertTrue(words.endswith("250/1000"), words)
+        self.assertEqual(words, "One Dinar and Two Hundred And Fifty Fils")
+
+    def test_words_in_spanish(self):
+        partner = self.env["res.partner"].create(
+            {"name": "Cliente", "is_company": True, "lang": "es_ES"}
+        )
+        notice, _invoices = self._letter([1234.56], 50, partner=partner)
+        self.assertEqual(
+            self._letter_values(notice)["total_in_words"],
+            "Mil Doscientos Treinta Y Cuatro Euros y Cincuenta Y Seis Centavos",
+        )
+
+    def test_an_account_odoos_sepa_qr_refuses_gets_no_epc_code(self):
+        # A valid IBAN, outside the SEPA zone: Odoo's SEPA QR method refuses it.
+        self.bank_account.acc_number = "BR1500000000000010932840814P2"
+        notice, _invoices = self._letter([80.0], 50)
+        values = self._letter_values(notice)
+        self.assertEqual(values["bank"], self.bank_account, "still the account to pay to")
+        self.assertFalse(values["qr_kind"])
+        self.assertFalse(notice.letter_qr_error, "nothing wrong: just no EPC code")
 
     def test_other_currency_gets_the_online_payment_link(self):
         provider = self.env["payment.provider"].create(
@@ -254,7 +278,7 @@ class TestDunningLetters(DunningTestCommon, HttpCase):
         partner.lang = False
         notice, _invoices = self._letter([2.0], 50, partner=partner)
         self.assertEqual(notice._get_letter_lang(), "de_DE")
-        self._assert_in("zwei Euro und null Cent", pdf_text(self._render(notice)))
+        self._assert_in("Zwei Euro", pdf_text(self._render(notice)))
 
     def test_each_letter_kind(self):
         self.level_agency.write({"send_letter": True, "letter_kind": "pre_legal"})
@@ -351,7 +375,7 @@ class TestDunningLetters(DunningTestCommon, HttpCase):
         )
         self._assert_in("deuxième rappel de factures échues", mail.subject)
         text = pdf_text(mail.attachment_ids.raw)
-        self._assert_in("trois cents euros", text)
+        self._assert_in("Trois Cents Euros", text)
         self.assertEqual(mail.recipient_ids, partner)
 
     def test_emails_of_a_batch_render_their_letters_in_one_run(self):

@@ -1,9 +1,13 @@
-"""EPC QR code (EPC069-12, "SEPA credit transfer", version 002) payloads, and
-the PNG of any QR code. Pure: no Odoo, no database."""
+"""EPC QR code (EPC069-12, "SEPA credit transfer", version 002): the limits a
+payload must keep for banks to accept it, and the PNG of any QR code. Odoo's
+`account_qr_code_sepa` builds the fields; the check digits are python-stdnum's.
+Pure: no Odoo, no database."""
 
 import io
-import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from stdnum import bic as stdnum_bic
+from stdnum import iban as stdnum_iban
 
 NAME_MAX = 70
 REMITTANCE_MAX = 140
@@ -17,34 +21,13 @@ SEPA_COUNTRIES = frozenset(
     "AD AT BE BG CH CY CZ DE DK EE ES FI FR GB GI GR HR HU IE IS IT LI LT LU LV MC MT NL "
     "NO PL PT RO SE SI SK SM VA AX BL GF GP MF MQ PM RE YT".split()
 )
-_BIC = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
-
-
-def normalize_iban(iban):
-    return re.sub(r"\s+", "", iban or "").upper()
-
-
-def iban_is_valid(iban):
-    """ISO 13616: two letters, two check digits, up to 30 alphanumerics, mod 97 = 1."""
-    iban = normalize_iban(iban)
-    if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", iban):
-        return False
-    digits = "".join(str(int(char, 36)) for char in iban[4:] + iban[:4])
-    return int(digits) % 97 == 1
+# Positions of the fields (EPC069-12, chapter 3.4).
+BIC, NAME, IBAN, AMOUNT, PURPOSE, STRUCTURED, UNSTRUCTURED = 4, 5, 6, 7, 8, 9, 10
 
 
 def is_sepa_iban(iban):
-    iban = normalize_iban(iban)
-    return iban_is_valid(iban) and iban[:2] in SEPA_COUNTRIES
-
-
-def rf_reference_is_valid(reference):
-    """ISO 11649 creditor reference: RF, two check digits, up to 21 alphanumerics."""
-    reference = normalize_iban(reference)
-    if not re.fullmatch(r"RF[0-9]{2}[A-Z0-9]{1,21}", reference):
-        return False
-    digits = "".join(str(int(char, 36)) for char in reference[4:] + reference[:4])
-    return int(digits) % 97 == 1
+    """A valid IBAN (ISO 13616 check digits) of a SEPA country."""
+    return stdnum_iban.is_valid(iban or "") and stdnum_iban.compact(iban)[:2] in SEPA_COUNTRIES
 
 
 def truncate(text, limit):
@@ -52,45 +35,50 @@ def truncate(text, limit):
     return " ".join((text or "").split())[:limit].rstrip()
 
 
-def epc_qr_payload(name, iban, amount, bic="", reference="", remittance=""):
-    """The text of an EPC QR code asking to transfer `amount` euros to `name`'s
-    `iban`. A valid ISO 11649 `reference` goes in the structured field; anything
-    else goes, with `remittance`, in the unstructured one (at most 140 characters).
-    Raises ValueError on what no bank would accept."""
-    iban = normalize_iban(iban)
+def epc_payload(fields):
+    """The text of an EPC QR code from its `fields` (as Odoo's SEPA QR method lists
+    them: "BCD", "002", "1", "SCT", BIC, name, IBAN, "EUR<amount>", purpose,
+    structured reference, remittance text[, information]), kept within what banks
+    accept: one-line fields cut to their limits, the amount with two decimals,
+    331 bytes at most. Raises ValueError on what no bank would accept."""
+    lines = [str(field or "") for field in fields]
+    lines += [""] * (UNSTRUCTURED + 1 - len(lines))
+    if lines[:4] != ["BCD", "002", "1", "SCT"]:
+        raise ValueError(f"Not an EPC SEPA credit transfer: {lines[:4]!r}")
+    iban = stdnum_iban.compact(lines[IBAN])
     if not is_sepa_iban(iban):
         raise ValueError(f"Not a SEPA IBAN: {iban!r}")
-    bic = normalize_iban(bic)
-    if bic and not _BIC.match(bic):
+    bic = stdnum_bic.compact(lines[BIC])
+    if bic and not stdnum_bic.is_valid(bic):
         raise ValueError(f"Not a BIC: {bic!r}")
-    name = truncate(name, NAME_MAX)
+    name = truncate(lines[NAME], NAME_MAX)
     if not name:
         raise ValueError("The beneficiary needs a name")
-    amount = Decimal(amount).quantize(AMOUNT_MIN, rounding=ROUND_HALF_UP)
-    if not AMOUNT_MIN <= amount <= AMOUNT_MAX:
-        raise ValueError(f"The amount must be between 0.01 and 999999999.99 EUR, not {amount}")
-    structured = ""
-    if reference and rf_reference_is_valid(reference):
-        structured = normalize_iban(reference)
-    else:
-        remittance = " ".join(part for part in (reference, remittance) if part)
-    lines = [
-        "BCD",
-        "002",
-        "1",  # UTF-8
-        "SCT",
+    currency, amount = lines[AMOUNT][:3], lines[AMOUNT][3:]
+    try:
+        amount = Decimal(amount).quantize(AMOUNT_MIN, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        raise ValueError(f"Not an amount: {lines[AMOUNT]!r}") from None
+    if currency != "EUR" or not AMOUNT_MIN <= amount <= AMOUNT_MAX:
+        raise ValueError(
+            f"The amount must be between 0.01 and 999999999.99 EUR, not {lines[AMOUNT]}"
+        )
+    structured = truncate(lines[STRUCTURED], REFERENCE_MAX)
+    lines[BIC : UNSTRUCTURED + 1] = [
         bic,
         name,
         iban,
         f"EUR{amount}",
-        "",  # purpose
-        structured[:REFERENCE_MAX],
-        "" if structured else truncate(remittance, REMITTANCE_MAX),
+        truncate(lines[PURPOSE], 4),
+        structured,
+        # A code holds a structured reference or a text, not both.
+        "" if structured else truncate(lines[UNSTRUCTURED], REMITTANCE_MAX),
     ]
+    lines[UNSTRUCTURED + 1 :] = [truncate(line, 70) for line in lines[UNSTRUCTURED + 1 :]]
     payload = "\n".join(lines).rstrip("\n")
     # Names and texts in UTF-8 may take two bytes a character: shorten the name.
     while len(payload.encode()) > PAYLOAD_MAX_BYTES:
-        lines[5] = lines[5][:-1].rstrip()
+        lines[NAME] = lines[NAME][:-1].rstrip()
         payload = "\n".join(lines).rstrip("\n")
     return payload
 

@@ -4,21 +4,32 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tools.epc import (
-    PAYLOAD_MAX_BYTES,
-    epc_qr_payload,
-    iban_is_valid,
-    is_sepa_iban,
-    qr_png,
-    rf_reference_is_valid,
-)
+from tools.epc import PAYLOAD_MAX_BYTES, epc_payload, is_sepa_iban, qr_png
 
 IBAN = "DE89 3704 0044 0532 0130 00"
 
 
+def sct_fields(name, iban, amount, bic="", structured="", text=""):
+    """The fields as Odoo's account_qr_code_sepa lists them (`_get_qr_vals`)."""
+    return [
+        "BCD",
+        "002",
+        "1",
+        "SCT",
+        bic,
+        name[:71],
+        iban.replace(" ", ""),
+        f"EUR{amount}",
+        "",
+        structured,
+        text[:141],
+        "",
+    ]
+
+
 def test_payload_follows_epc069_12_version_002():
-    payload = epc_qr_payload(
-        "Brightline GmbH", IBAN, Decimal("1234.5"), bic="COBADEFFXXX", reference="DUN/2026/0001"
+    payload = epc_payload(
+        sct_fields("Brightline GmbH", IBAN, Decimal("1234.5"), "COBADEFFXXX", text="DUN/2026/1")
     )
     assert payload.split("\n") == [
         "BCD",
@@ -31,33 +42,57 @@ def test_payload_follows_epc069_12_version_002():
         "EUR1234.50",
         "",
         "",
-        "DUN/2026/0001",
+        "DUN/2026/1",
     ]
 
 
-def test_structured_creditor_reference_goes_in_its_own_field():
-    payload = epc_qr_payload("Acme", IBAN, 10, reference="RF18 5390 0754 7034")
+def test_structured_creditor_reference_goes_alone():
+    payload = epc_payload(sct_fields("Acme", IBAN, 10, structured="RF18539007547034", text="x"))
     lines = payload.split("\n")
     assert lines[9] == "RF18539007547034"
     assert len(lines) == 10, "no remittance text after a structured reference"
 
 
 def test_bic_is_optional_in_version_002():
-    assert epc_qr_payload("Acme", IBAN, 10).split("\n")[4] == ""
+    assert epc_payload(sct_fields("Acme", IBAN, 10)).split("\n")[4] == ""
 
 
-def test_long_name_and_text_are_truncated_to_the_limits():
-    payload = epc_qr_payload("N" * 100, IBAN, 10, reference="R" * 30, remittance="T" * 200)
-    lines = payload.split("\n")
-    assert lines[5] == "N" * 70
-    assert len(lines[10]) == 140
-    assert lines[10].startswith("R" * 30 + " T")
+def test_long_name_and_text_are_cut_to_the_epc_limits_not_odoos():
+    lines = epc_payload(sct_fields("N" * 100, IBAN, 10, text="T" * 200)).split("\n")
+    assert lines[5] == "N" * 70, "Odoo cuts at 71; the EPC allows 70"
+    assert lines[10] == "T" * 140, "Odoo cuts at 141; the EPC allows 140"
 
 
 def test_line_breaks_cannot_break_the_format():
-    payload = epc_qr_payload("Acme\nLtd", IBAN, 10, remittance="a\nb")
-    assert payload.split("\n")[5] == "Acme Ltd"
-    assert payload.split("\n")[10] == "a b"
+    lines = epc_payload(sct_fields("Acme\nLtd", IBAN, 10, text="a\nb")).split("\n")
+    assert lines[5] == "Acme Ltd"
+    assert lines[10] == "a b"
+
+
+def test_a_structured_reference_is_cut_to_35_characters():
+    lines = epc_payload(sct_fields("Acme", IBAN, 10, structured="RF" + "7" * 40)).split("\n")
+    assert lines[9] == "RF" + "7" * 33
+
+
+def test_the_information_line_stays_one_line_of_70():
+    fields = sct_fields("Acme", IBAN, 10, text="pay now")
+    fields[11] = "thanks\n" + "x" * 100
+    lines = epc_payload(fields).split("\n")
+    assert len(lines) == 12
+    assert lines[11] == ("thanks " + "x" * 100)[:70]
+
+
+@given(bic=st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ", max_size=14))
+def test_a_bic_is_kept_only_when_it_is_one(bic):
+    compact = bic.replace(" ", "")
+    is_bic = len(compact) in (8, 11) and compact[:4].isalpha() and compact[4:6].isalpha()
+    try:
+        lines = epc_payload(sct_fields("Acme", IBAN, 10, bic=bic)).split("\n")
+    except ValueError:
+        assert compact and not is_bic
+    else:
+        assert lines[4] == compact
+        assert not compact or is_bic
 
 
 @pytest.mark.parametrize(
@@ -69,20 +104,28 @@ def test_line_breaks_cannot_break_the_format():
         (IBAN, "NOTABIC", 10),
         (IBAN, "", 0),
         (IBAN, "", Decimal("1000000000")),
+        (IBAN, "", "ten"),
     ],
 )
 def test_what_no_bank_accepts_is_refused(iban, bic, amount):
     with pytest.raises(ValueError):
-        epc_qr_payload("Acme", iban, amount, bic=bic)
+        epc_payload(sct_fields("Acme", iban, amount, bic=bic))
 
 
-def test_iban_and_reference_checks():
-    assert iban_is_valid("GB29 NWBK 6016 1331 9268 19")
+def test_other_currencies_and_other_codes_are_refused():
+    fields = sct_fields("Acme", IBAN, 10)
+    fields[7] = "USD10"
+    with pytest.raises(ValueError):
+        epc_payload(fields)
+    with pytest.raises(ValueError):
+        epc_payload(["BCD", "001", "1", "SCT", *fields[4:]])
+
+
+def test_sepa_iban():
     assert is_sepa_iban("GB29 NWBK 6016 1331 9268 19")
-    assert iban_is_valid("BR1500000000000010932840814P2")
-    assert not is_sepa_iban("BR1500000000000010932840814P2")
-    assert rf_reference_is_valid("RF18539007547034")
-    assert not rf_reference_is_valid("RF19539007547034")
+    assert not is_sepa_iban("BR1500000000000010932840814P2"), "valid, outside SEPA"
+    assert not is_sepa_iban("DE89 3704 0044 0532 0130 01"), "wrong check digits"
+    assert not is_sepa_iban("")
 
 
 def test_qr_png_is_a_png():
@@ -99,7 +142,7 @@ names = st.text(min_size=1, max_size=200).filter(lambda text: text.split())
 )
 def test_any_input_fits_an_epc_code(name, remittance, cents):
     amount = Decimal(cents) / 100
-    payload = epc_qr_payload(name, IBAN, amount, bic="COBADEFF", remittance=remittance)
+    payload = epc_payload(sct_fields(name, IBAN, amount, bic="COBADEFF", text=remittance))
     lines = payload.split("\n")
     assert len(payload.encode()) <= PAYLOAD_MAX_BYTES
     assert 0 < len(lines[5]) <= 70
