@@ -270,21 +270,7 @@ class SaleDepositRule(models.Model):
             delays = self._get_deposit_payment_delays(
                 partners, company, max(invoice_counts), today, excluded_ids
             )
-        # sudo: collection figures are for accounting users; the rules apply to every seller.
-        max_level = {}
-        domain = [
-            *self.env["res.partner"]
-            .with_company(company)
-            ._get_dunning_overdue_domain(partners, today),
-            ("dunning_level_id", "!=", False),
-        ]
-        for partner, level in (
-            self.env["account.move"]
-            .sudo()
-            ._read_group(domain, groupby=["commercial_partner_id", "dunning_level_id"])
-        ):
-            rank = level._get_rank()
-            max_level[partner.id] = max(max_level.get(partner.id, rank), rank)
+        max_level = self._get_highest_level_ranks(partners, company, today)
         facts = {}
         for partner in partners.sudo().with_company(company):
             partner_delays = delays.get(partner.id, [])
@@ -299,6 +285,26 @@ class SaleDepositRule(models.Model):
                 credit_hold=partner.dunning_credit_hold,
             )
         return facts
+
+    @api.model
+    def _get_highest_level_ranks(self, partners, company, today):
+        """{partner id: rank of the highest dunning level of its overdue invoices}."""
+        domain = [
+            *self.env["res.partner"]
+            .with_company(company)
+            ._get_dunning_overdue_domain(partners, today),
+            ("dunning_level_id", "!=", False),
+        ]
+        ranks = {}
+        # sudo: collection figures are for accounting users; the rules apply to every seller.
+        for partner, level in (
+            self.env["account.move"]
+            .sudo()
+            ._read_group(domain, groupby=["commercial_partner_id", "dunning_level_id"])
+        ):
+            rank = level._get_rank()
+            ranks[partner.id] = max(ranks.get(partner.id, rank), rank)
+        return ranks
 
     @api.model
     def _get_deposit_payment_delays(self, partners, company, limit, today, excluded_ids=()):
