@@ -247,13 +247,21 @@ class AccountDunningLevel(models.Model):
         return False
 
     def _get_activity_user(self, notice):
-        """Who calls for `notice`: the fixed user of this level, else the notice's
-        collector, else the salesperson, else the user sending."""
+        """Who calls for `notice`: the fixed user of this level, else the customer's
+        collector, else the policy's default collector, else the company's; never the
+        system user nor a portal user. None of them: an empty recordset."""
         self.ensure_one()
-        if self.activity_user_mode == "fixed" and self.activity_user_id:
-            return self.activity_user_id
-        salespeople = notice.line_ids.filtered("dunned").move_id.invoice_user_id
-        return notice.user_id or salespeople[:1] or self.env.user
+        fixed = self.activity_user_id if self.activity_user_mode == "fixed" else None
+        candidates = (
+            fixed,
+            notice.user_id,
+            self.policy_id.default_collector_id,
+            notice.company_id.dunning_collector_id,
+        )
+        for user in candidates:
+            if user and user.active and not user.share and not user._is_superuser():
+                return user
+        return self.env["res.users"]
 
     def _prepare_escalation_partner_values(self):
         """What reaching this level sets on the customer: a credit hold, and for a

@@ -436,8 +436,26 @@ class AccountDunningNotice(models.Model):
         self.state = "sent"
 
     def _action_create_activities(self):
-        """The call activity of each notice, for the user its level names."""
-        if not self:
+        """The call activity of each notice, for the user its level names. A notice
+        with nobody to call is said on it and in its run's log, never given to the
+        system user."""
+        callers = {notice: notice.level_id._get_activity_user(notice) for notice in self}
+        nobody = self.filtered(lambda notice: not callers[notice])
+        self.env["account.dunning.run.log"]._log_notices(
+            "warning",
+            {
+                notice: self.env._(
+                    "Nobody to call %(partner)s for %(notice)s: set a collector on the"
+                    " customer, on policy “%(policy)s” or in the settings.",
+                    partner=notice.partner_id.display_name,
+                    notice=notice.name,
+                    policy=notice.level_id.policy_id.name,
+                )
+                for notice in nobody
+            },
+        )
+        notices = self - nobody
+        if not notices:
             return self.env["mail.activity"]
         partner_model = self.env["ir.model"]._get_id("res.partner")
         activities = self.env["mail.activity"].create(
@@ -448,13 +466,13 @@ class AccountDunningNotice(models.Model):
                     "activity_type_id": notice.level_id.activity_type_id.id,
                     "summary": self.env._("Dunning call: %(notice)s", notice=notice.name),
                     "note": notice._get_dunning_summary(),
-                    "user_id": notice.level_id._get_activity_user(notice).id,
+                    "user_id": callers[notice].id,
                     "date_deadline": notice.date,
                 }
-                for notice in self
+                for notice in notices
             ]
         )
-        for notice, activity in zip(self, activities, strict=True):
+        for notice, activity in zip(notices, activities, strict=True):
             notice.write({"activity_id": activity.id, "activity_state": "created"})
         return activities
 

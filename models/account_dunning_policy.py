@@ -57,6 +57,12 @@ class AccountDunningPolicy(models.Model):
         help="An invoice found very late goes straight to the highest level it has passed, "
         "instead of one level per run.",
     )
+    default_collector_id = fields.Many2one(
+        comodel_name="res.users",
+        domain=[("share", "=", False)],
+        help="Gets the dunning calls of this policy's customers who have no collector; "
+        "else the company's default collector does.",
+    )
     promise_grace_days = fields.Integer(
         string="Promise Grace (days)",
         default=3,

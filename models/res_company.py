@@ -10,6 +10,13 @@ class ResCompany(models.Model):
         string="Default Dunning Policy",
         domain="[('company_id', '=', id)]",
     )
+    dunning_collector_id = fields.Many2one(
+        comodel_name="res.users",
+        string="Default Collector",
+        domain=[("share", "=", False)],
+        help="Gets the dunning calls of customers who have no collector, when their "
+        "policy names none either.",
+    )
     deposit_default_percent = fields.Float(
         string="Default Deposit Percentage",
         default=30.0,

@@ -8,6 +8,10 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.dunning_policy_id",
         readonly=False,
     )
+    dunning_collector_id = fields.Many2one(
+        related="company_id.dunning_collector_id",
+        readonly=False,
+    )
     deposit_default_percent = fields.Float(
         related="company_id.deposit_default_percent",
         readonly=False,

@@ -199,6 +199,36 @@ class TestDunningRun(DunningTestCommon):
         self.assertEqual(activity.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
         self.assertIn("1,200.00", activity.note)
 
+    def test_calls_go_to_the_policy_then_the_company_collector_never_the_system_user(self):
+        self.customer.dunning_responsible_id = False
+        fallback = self._create_user("fallback_collector", "account_dunning.group_dunning_user")
+        odoobot = self.env.ref("base.user_root")
+        cases = (
+            (fallback, self.company.dunning_collector_id, fallback),  # the policy's
+            (False, fallback, fallback),  # the company's
+            (odoobot, odoobot, False),  # never the system user
+            (False, False, False),  # nobody: said, not given to anyone
+        )
+        for policy_collector, company_collector, expected in cases:
+            with self.subTest(expected=expected and expected.login):
+                self.policy.default_collector_id = policy_collector
+                self.company.sudo().dunning_collector_id = company_collector
+                # A new invoice per case: an invoice is dunned once at a level.
+                invoice = self._create_dunning_invoice(self.customer, 100.0, DUE)
+                invoice.write(
+                    {"dunning_level_id": self.level_friendly.id, "last_dunning_date": day(7)}
+                )
+                run = self._run_dunning(day(14))
+                notice = run.notice_ids.filtered(lambda n: n.level_id == self.level_call)
+                self.assertEqual(notice.state, "sent", "the notice goes out either way")
+                self.assertEqual(notice.activity_id.user_id.id, expected and expected.id)
+                self.assertEqual(run.activity_count, 1 if expected else 0)
+                warnings = run.log_ids.filtered(lambda log: log.kind == "warning")
+                self.assertEqual(bool(warnings), not expected)
+                if not expected:
+                    self.assertIn("Nobody to call", warnings.message)
+                    self.assertIn("Nobody to call", notice.message_ids[:1].body)
+
     def test_levels_needing_a_check_wait_for_the_collector(self):
         self.invoice.write({"dunning_level_id": self.level_second.id, "last_dunning_date": day(30)})
         run = self._run_dunning(day(45))
