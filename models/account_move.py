@@ -5,6 +5,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 
 from ..tools.ladder import days_overdue
+from .sale_order import QUOTATION_STATES
 
 DUNNING_MOVE_FIELDS = (
     "dunning_level_id",
@@ -16,7 +17,7 @@ DUNNING_MOVE_FIELDS = (
 # Payment states of a customer invoice that is still to be paid.
 DUNNING_OPEN_PAYMENT_STATES = ("not_paid", "partial")
 # Written by the dunning run alone.
-DUNNING_SERVER_MOVE_FIELDS = ("dunning_charge_notice_id",)
+DUNNING_SERVER_MOVE_FIELDS = ("dunning_charge_notice_id", "dunning_awaits_order")
 
 
 class AccountMove(models.Model):
@@ -71,6 +72,12 @@ class AccountMove(models.Model):
         string="Days Overdue",
         compute="_compute_dunning_days_overdue",
     )
+    dunning_awaits_order = fields.Boolean(
+        string="Deposit of a Quotation",
+        compute="_compute_dunning_awaits_order",
+        store=True,
+        help="A deposit asked before its order is confirmed: not a debt yet, not dunned.",
+    )
     dunning_open = fields.Boolean(
         string="Open for Dunning",
         compute="_compute_dunning_open",
@@ -98,7 +105,7 @@ class AccountMove(models.Model):
                 notice.charge_ids.move_id | notice.line_ids.filtered("dunned").move_id
             )
 
-    @api.depends("invoice_date_due", "payment_state", "state", "move_type")
+    @api.depends("invoice_date_due", "dunning_open")
     def _compute_dunning_days_overdue(self):
         today = fields.Date.context_today(self)
         for move in self:
@@ -106,7 +113,13 @@ class AccountMove(models.Model):
                 days_overdue(move.invoice_date_due, today) if move.dunning_open else 0
             )
 
-    @api.depends("payment_state", "state", "move_type")
+    @api.depends("line_ids.sale_line_ids.order_id.state")
+    def _compute_dunning_awaits_order(self):
+        for move in self:
+            orders = move.line_ids.sale_line_ids.order_id
+            move.dunning_awaits_order = any(order.state in QUOTATION_STATES for order in orders)
+
+    @api.depends("payment_state", "state", "move_type", "dunning_awaits_order")
     def _compute_dunning_open(self):
         open_invoices = self.filtered_domain(self._get_dunning_open_invoice_domain())
         for move in self:
@@ -159,11 +172,13 @@ class AccountMove(models.Model):
     @api.model
     def _get_dunning_open_invoice_domain(self):
         """Customer invoices still to be paid: what dunning looks at. The run's SQL,
-        the customer's figures and the invoice's days overdue all use this."""
+        the customer's figures, the deposit rules' history, the invoice's days
+        overdue and the 'In Dunning' filter all use this."""
         return [
             ("move_type", "=", "out_invoice"),
             ("state", "=", "posted"),
             ("payment_state", "in", DUNNING_OPEN_PAYMENT_STATES),
+            ("dunning_awaits_order", "=", False),
         ]
 
     @api.model

@@ -682,6 +682,27 @@ class TestDepositWaiver(DepositTestCommon):
         order.with_user(self.salesperson).action_confirm()
         self.assertEqual(order.state, "sale")
 
+    def test_a_quotations_deposit_invoice_is_not_dunned_until_the_order_is_confirmed(self):
+        order = self._create_quotation(quantity=2)
+        invoice = self._request_deposit(order)
+        self._pay(invoice, 100.0, fields.Date.today())
+        self.assertEqual(invoice.payment_state, "partial")
+        late = fields.Date.add(invoice.invoice_date_due, days=40)
+        run = self._run_dunning(late)
+        self.assertFalse(invoice.dunning_open, "a deposit asked is not a debt yet")
+        self.assertTrue(invoice.dunning_awaits_order)
+        with self.assertRaises(AccessError):
+            invoice.write({"dunning_awaits_order": False})  # the server's fact, not a switch
+        self.assertNotIn(invoice, run.notice_ids.line_ids.move_id)
+        self.assertFalse(invoice.dunning_level_id)
+        # Waived and confirmed, what is left of it is owed like any invoice.
+        self._waive(order, self.sales_manager, "Starts anyway")
+        order.with_user(self.salesperson).action_confirm()
+        invoice.invalidate_recordset(["dunning_open"])
+        self.assertTrue(invoice.dunning_open)
+        run = self._run_dunning(fields.Date.add(late, days=1))
+        self.assertIn(invoice, run.notice_ids.line_ids.filtered("dunned").move_id)
+
     def test_waiver_covers_only_the_requirement_it_saw(self):
         order = self._create_quotation()
         self._waive(order, self.sales_manager, "Trusted")
