@@ -24,6 +24,7 @@
         "wizard/account_dunning_waive_charges_views.xml",
         "views/account_dunning_notice_views.xml",
         "views/account_dunning_run_views.xml",
+        "views/account_dunning_worklist_views.xml",
         "views/account_dunning_reference_rate_views.xml",
         "wizard/account_dunning_run_wizard_views.xml",
         "wizard/sale_order_deposit_waiver_views.xml",

@@ -7,6 +7,7 @@ from . import account_dunning_run_log
 from . import account_dunning_notice
 from . import account_dunning_notice_line
 from . import account_dunning_charge
+from . import account_dunning_worklist
 from . import res_company
 from . import res_config_settings
 from . import res_partner

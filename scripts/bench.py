@@ -210,6 +210,62 @@ def run_oca():
     return elapsed, len(run.line_ids)
 
 
+def bench_worklist(repeat=3):
+    """Best of `repeat`, in seconds: opening the collector's worklist (its first
+    page and count, as the list view asks) and the manager's aging pivot (by
+    collector, by level); beside it OCA's nearest view, its credit control lines
+    summed per customer."""
+    Worklist = env["account.dunning.worklist"]
+    list_fields = [
+        "partner_id",
+        "user_id",
+        "level_id",
+        "currency_id",
+        "amount_open",
+        "amount_overdue",
+        "amount_1_30",
+        "amount_31_60",
+        "amount_61_90",
+        "amount_90_plus",
+        "amount_disputed",
+        "promise_date",
+        "call_date",
+        "last_contact_date",
+    ]
+    buckets = [
+        f"{name}:sum"
+        for name in (
+            "amount_not_due",
+            "amount_1_30",
+            "amount_31_60",
+            "amount_61_90",
+            "amount_90_plus",
+        )
+    ]
+    cases = {
+        "worklist, first page": lambda: Worklist.web_search_read(
+            [("amount_overdue", ">", 0)], {name: {} for name in list_fields}, limit=80
+        ),
+        "aging pivot by collector": lambda: Worklist.read_group([], buckets, ["user_id"]),
+        "aging pivot by level": lambda: Worklist.read_group([], buckets, ["level_id"]),
+        "OCA lines per customer": lambda: env["credit.control.line"].read_group(
+            [], ["balance_due:sum"], ["partner_id"]
+        ),
+    }
+    timings = {}
+    for name, call in cases.items():
+        best = None
+        for _attempt in range(repeat):
+            env.invalidate_all()
+            started = time.monotonic()
+            call()
+            spent = time.monotonic() - started
+            best = spent if best is None else min(best, spent)
+        timings[name] = best
+    rows = Worklist.search_count([])
+    return timings, rows
+
+
 def bench_pdfs(run, count=50):
     """Seconds to render `count` letters in one batch (with one wkhtmltopdf, then
     with the default number at once), and Odoo's own invoice PDF for `count`
@@ -246,6 +302,7 @@ build_invoices()
 reset_state()
 ours, run, rss_delta, rss_peak = run_ours()
 oca, oca_lines = run_oca()
+worklist, worklist_rows = bench_worklist()
 pdfs = bench_pdfs(run)
 # The emails of the run, rendered into Odoo's mail queue by their own job.
 started = time.monotonic()
@@ -262,6 +319,10 @@ say(f"{'peak RSS (MiB, process)':28}{rss_peak:>18.0f}")
 say(f"{'peak RSS growth in run (MiB)':28}{rss_delta:>18.0f}")
 say(f"speed-up: {oca / ours:.1f}x   time per invoice: {1000 * ours / N:.3f} ms")
 say(f"email job: {run.email_count} emails rendered into the mail queue in {email_job:.1f} s")
+say("")
+say(f"worklist: {worklist_rows} rows (customer, currency), best of 3")
+for name, spent in worklist.items():
+    say(f"{name:28}{spent:>18.3f} s")
 columns = [
     (f"letters, {pdfs['letters_1'][2]} process", *pdfs["letters_1"][:2]),
     (f"letters, {pdfs['letters'][2]} processes", *pdfs["letters"][:2]),

@@ -8,3 +8,4 @@ from . import test_late_fees
 from . import test_ui
 from . import test_sale_deposit
 from . import test_dunning_letters
+from . import test_worklist

@@ -1,0 +1,176 @@
+from odoo import fields, models
+from odoo.tools import SQL
+
+# Aging buckets: (field, days overdue from, to), both included; None is open-ended.
+AGING_BUCKETS = (
+    ("amount_not_due", None, 0),
+    ("amount_1_30", 1, 30),
+    ("amount_31_60", 31, 60),
+    ("amount_61_90", 61, 90),
+    ("amount_90_plus", 91, None),
+)
+
+
+class AccountDunningWorklist(models.Model):
+    """The collector's worklist: one row per customer, company and currency with
+    open items, read live from the open invoices in one grouped query."""
+
+    _name = "account.dunning.worklist"
+    _description = "Collections Worklist"
+    _auto = False
+    _rec_name = "partner_id"
+    _order = "amount_overdue desc, partner_id"
+    # Flushed before the worklist is read.
+    _depends = {
+        "account.move": [
+            "company_id",
+            "commercial_partner_id",
+            "currency_id",
+            "amount_residual",
+            "invoice_date_due",
+            "dunning_blocked",
+            "dunning_promise_date",
+            "dunning_level_id",
+            "move_type",
+            "state",
+            "payment_state",
+            "dunning_awaits_order",
+        ],
+        "account.dunning.notice": ["partner_id", "company_id", "activity_id", "date", "state"],
+        "res.partner": ["dunning_responsible_id", "dunning_credit_hold"],
+    }
+
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
+
+    partner_id = fields.Many2one(comodel_name="res.partner", string="Customer", readonly=True)
+    company_id = fields.Many2one(comodel_name="res.company", readonly=True)
+    currency_id = fields.Many2one(comodel_name="res.currency", readonly=True)
+    user_id = fields.Many2one(comodel_name="res.users", string="Collector", readonly=True)
+    level_id = fields.Many2one(
+        comodel_name="account.dunning.level", string="Highest Level", readonly=True
+    )
+    credit_hold = fields.Boolean(readonly=True)
+    invoice_count = fields.Integer(string="Open Invoices", readonly=True)
+    amount_open = fields.Monetary(string="Open", readonly=True)
+    amount_overdue = fields.Monetary(string="Overdue", readonly=True)
+    amount_not_due = fields.Monetary(string="Not Due", readonly=True)
+    amount_1_30 = fields.Monetary(string="1-30 Days", readonly=True)
+    amount_31_60 = fields.Monetary(string="31-60 Days", readonly=True)
+    amount_61_90 = fields.Monetary(string="61-90 Days", readonly=True)
+    amount_90_plus = fields.Monetary(string="Over 90 Days", readonly=True)
+    amount_disputed = fields.Monetary(
+        string="Disputed", readonly=True, help="Open amount of invoices blocked for a dispute."
+    )
+    days_overdue = fields.Integer(string="Oldest Days Overdue", readonly=True)
+    promise_date = fields.Date(
+        string="Promised Date", readonly=True, help="The next promised payment date, if any."
+    )
+    call_date = fields.Date(
+        string="Call Due", readonly=True, help="Deadline of the oldest open dunning call."
+    )
+    last_contact_date = fields.Date(
+        string="Last Contact", readonly=True, help="Date of the last notice sent."
+    )
+
+    # ------------------------------------------------------------
+    # ACTION METHODS
+    # ------------------------------------------------------------
+
+    def action_open_items(self):
+        """The customer's open invoices in this row's company and currency."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Open items of %(customer)s", customer=self.partner_id.name),
+            "res_model": "account.move",
+            "view_mode": "list,form",
+            "domain": [
+                ("dunning_open", "=", True),
+                ("commercial_partner_id", "=", self.partner_id.id),
+                ("company_id", "=", self.company_id.id),
+                ("currency_id", "=", self.currency_id.id),
+            ],
+            "context": {"create": False},
+        }
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS
+    # ------------------------------------------------------------
+
+    @property
+    def _table_query(self):
+        Move = self.env["account.move"]
+        # The open invoices as account.move defines them, in SQL.
+        moves = Move._where_calc(Move._get_dunning_open_invoice_domain()).select(
+            SQL(
+                """
+                account_move.id, account_move.company_id, account_move.commercial_partner_id,
+                account_move.currency_id, account_move.amount_residual,
+                account_move.invoice_date_due, account_move.dunning_blocked,
+                account_move.dunning_promise_date, account_move.dunning_level_id
+                """
+            )
+        )
+        today = fields.Date.context_today(self)
+        age = SQL("(%s::date - m.invoice_date_due)", today)
+        buckets = SQL(", ").join(
+            SQL(
+                "COALESCE(SUM(m.amount_residual) FILTER (WHERE %s), 0) AS %s",
+                _between(age, low, high),
+                SQL.identifier(name),
+            )
+            for name, low, high in AGING_BUCKETS
+        )
+        return SQL(
+            """
+            SELECT MIN(m.id) AS id,
+                   m.company_id,
+                   m.commercial_partner_id AS partner_id,
+                   m.currency_id,
+                   MAX((p.dunning_responsible_id ->> m.company_id::text)::int) AS user_id,
+                   BOOL_OR(COALESCE((p.dunning_credit_hold ->> m.company_id::text)::boolean,
+                                    FALSE)) AS credit_hold,
+                   (ARRAY_AGG(level.id ORDER BY level.delay DESC, level.sequence DESC)
+                        FILTER (WHERE level.id IS NOT NULL))[1] AS level_id,
+                   COUNT(*) AS invoice_count,
+                   SUM(m.amount_residual) AS amount_open,
+                   COALESCE(SUM(m.amount_residual) FILTER (WHERE %(age)s > 0), 0)
+                       AS amount_overdue,
+                   %(buckets)s,
+                   COALESCE(SUM(m.amount_residual) FILTER (WHERE m.dunning_blocked), 0)
+                       AS amount_disputed,
+                   GREATEST(MAX(%(age)s), 0) AS days_overdue,
+                   MIN(m.dunning_promise_date) FILTER (WHERE m.dunning_promise_date >= %(today)s)
+                       AS promise_date,
+                   (SELECT MIN(activity.date_deadline)
+                      FROM account_dunning_notice notice
+                      JOIN mail_activity activity ON activity.id = notice.activity_id
+                     WHERE notice.partner_id = m.commercial_partner_id
+                       AND notice.company_id = m.company_id) AS call_date,
+                   (SELECT MAX(notice.date)
+                      FROM account_dunning_notice notice
+                     WHERE notice.partner_id = m.commercial_partner_id
+                       AND notice.company_id = m.company_id
+                       AND notice.state = 'sent') AS last_contact_date
+              FROM (%(moves)s) m
+              JOIN res_partner p ON p.id = m.commercial_partner_id
+         LEFT JOIN account_dunning_level level ON level.id = m.dunning_level_id
+          GROUP BY m.company_id, m.commercial_partner_id, m.currency_id
+            """,
+            age=age,
+            buckets=buckets,
+            today=today,
+            moves=moves,
+        )
+
+
+def _between(age, low, high):
+    """SQL: `age` from `low` to `high` days, both included; None is open-ended."""
+    conditions = []
+    if low is not None:
+        conditions.append(SQL("%s >= %s", age, low))
+    if high is not None:
+        conditions.append(SQL("%s <= %s", age, high))
+    return SQL(" AND ").join(conditions)
