@@ -38,6 +38,15 @@ class DunningTestCommon(AccountTestInvoicingCommon):
         )
 
     @classmethod
+    def _create_collector(cls, login):
+        """A collector who can also edit customers, in charge of `cls.customer`."""
+        collector = cls._create_user(
+            login, "account_dunning.group_dunning_user,base.group_partner_manager"
+        )
+        cls.customer.dunning_responsible_id = collector
+        return collector
+
+    @classmethod
     def _create_user(cls, login, groups, company=None, companies=None):
         company = company or cls.company
         # su: the test user (an accountant) may not create users.

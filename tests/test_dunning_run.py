@@ -17,10 +17,7 @@ class TestDunningRun(DunningTestCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.collector = cls._create_user(
-            "run_collector", "account_dunning.group_dunning_user,base.group_partner_manager"
-        )
-        cls.customer.dunning_responsible_id = cls.collector
+        cls.collector = cls._create_collector("run_collector")
         cls.invoice = cls._create_dunning_invoice(
             cls.customer, 1200.0, DUE, invoice_date=date(2026, 1, 1)
         )

@@ -16,10 +16,7 @@ class TestWorklist(DunningTestCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.collector = cls._create_user(
-            "worklist_collector", "account_dunning.group_dunning_user,base.group_partner_manager"
-        )
-        cls.customer.dunning_responsible_id = cls.collector
+        cls.collector = cls._create_collector("worklist_collector")
         cls.eur = cls.setup_other_currency("EUR", rates=[("2016-01-01", 1.0)])
         cls.other = cls.env["res.partner"].create({"name": "Harbour Bakery", "is_company": True})
         cls.Worklist = cls.env["account.dunning.worklist"]
