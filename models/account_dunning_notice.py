@@ -240,6 +240,8 @@ class AccountDunningNotice(models.Model):
             self.env["res.partner"].with_company(run.company_id).browse({key[0] for key in groups})
         )
         recipients = self._get_recipients(partners)
+        # Read once for the batch: a company-dependent field, read per record, costs a query.
+        collectors = {partner.id: partner.dunning_responsible_id.id for partner in partners}
         names = self._get_next_names(run.company_id, run.date, len(groups))
         vals_list, notice_lines = [], []
         for name, ((partner_id, currency_id, level_id), group_rows) in zip(
@@ -255,7 +257,6 @@ class AccountDunningNotice(models.Model):
                 ]
                 lines += [(row, False) for row in statements.get((partner_id, currency_id), [])]
             notice_lines.append(lines)
-            partner = partners.browse(partner_id)
             vals_list.append(
                 {
                     **self._prepare_run_notice_values(
@@ -264,7 +265,7 @@ class AccountDunningNotice(models.Model):
                     "name": name,
                     "partner_id": partner_id,
                     "recipient_id": recipients[partner_id].id,
-                    "user_id": partner.dunning_responsible_id.id,
+                    "user_id": collectors[partner_id],
                     "currency_id": currency_id,
                 }
             )
