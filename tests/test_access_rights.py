@@ -217,6 +217,39 @@ class TestChargesAreServerFacts(DunningTestCommon):
             self.charge_invoice.with_user(self.billing).dunning_charge_notice_id = False
         self._assert_unchanged()
 
+    def test_the_quotation_deposit_flag_is_the_servers_for_every_role(self):
+        invoice = self._create_dunning_invoice(self.customer, 10.0, DUE)
+        for user in (self.billing, self.collector, self.manager):
+            with self.assertRaisesRegex(AccessError, "Deposit of a Quotation", msg=user.login):
+                invoice.with_user(user).write({"dunning_awaits_order": True})
+            with self.assertRaises(AccessError, msg=f"{user.login}: copy"):
+                invoice.with_user(user).copy({"dunning_awaits_order": True})
+        self.assertFalse(invoice.dunning_awaits_order)
+        self.assertTrue(invoice.dunning_open, "still dunned")
+        self._assert_unchanged()
+
+    def test_only_who_may_write_a_notice_sends_it(self):
+        held = (
+            self.env["account.dunning.notice"]
+            .sudo()
+            .create(
+                {
+                    "company_id": self.company.id,
+                    "partner_id": self.customer.id,
+                    "currency_id": self.company.currency_id.id,
+                    "level_id": self.level_second.id,
+                    "date": day(30),
+                }
+            )
+        )
+        salesman = self._create_user("fact_salesman", "sales_team.group_sale_salesman")
+        for user in (self.billing, salesman):
+            with self.assertRaises(AccessError, msg=user.login):
+                held.with_user(user).action_send()
+        self.assertEqual(held.state, "draft", "nothing sent")
+        self.assertFalse(held.charge_move_id)
+        self._assert_unchanged()
+
     def test_a_notice_is_charged_by_one_invoice_ever(self):
         # Even the server, handed a notice that lost its link, does not invoice twice.
         self.notice.sudo().charge_move_id = False
