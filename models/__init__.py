@@ -8,6 +8,9 @@ from . import account_dunning_notice
 from . import account_dunning_notice_line
 from . import account_dunning_charge
 from . import account_dunning_worklist
+from . import account_dunning_event
+from . import account_dunning_promise
+from . import account_dunning_dispute
 from . import res_company
 from . import res_config_settings
 from . import res_partner
@@ -17,3 +20,5 @@ from . import sale_deposit_rule
 from . import sale_order
 from . import sale_order_line
 from . import ir_actions_report
+from . import mail_activity
+from . import mail_mail

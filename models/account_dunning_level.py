@@ -75,6 +75,10 @@ class AccountDunningLevel(models.Model):
     )
     send_letter = fields.Boolean(string="Letter")
     letter_kind = fields.Selection(selection=LETTER_KINDS)
+    send_statement = fields.Boolean(
+        string="Statement of Account",
+        help="Also email the customer its statement of account: every open item with its aging.",
+    )
     create_activity = fields.Boolean(string="Activity")
     activity_type_id = fields.Many2one(comodel_name="mail.activity.type")
     activity_user_mode = fields.Selection(
@@ -252,16 +256,7 @@ class AccountDunningLevel(models.Model):
         system user nor a portal user. None of them: an empty recordset."""
         self.ensure_one()
         fixed = self.activity_user_id if self.activity_user_mode == "fixed" else None
-        candidates = (
-            fixed,
-            notice.user_id,
-            self.policy_id.default_collector_id,
-            notice.company_id.dunning_collector_id,
-        )
-        for user in candidates:
-            if user and user.active and not user.share and not user._is_superuser():
-                return user
-        return self.env["res.users"]
+        return self.policy_id._get_collector(notice.company_id, fixed, notice.user_id)
 
     def _prepare_escalation_partner_values(self):
         """What reaching this level sets on the customer: a credit hold, and for a

@@ -8,16 +8,25 @@ from odoo.tools import SQL, split_every
 
 _logger = logging.getLogger(__name__)
 
-NOTICE_STATES = [("draft", "To Send"), ("sent", "Sent"), ("cancel", "Cancelled")]
+NOTICE_STATES = [
+    ("draft", "To Send"),
+    ("sending", "Sending"),
+    ("sent", "Sent"),
+    ("cancel", "Cancelled"),
+]
 EMAIL_STATES = [
     ("none", "None"),
     ("pending", "Waiting"),
     ("queued", "Queued"),
+    ("sent", "Sent"),
+    ("bounced", "Bounced"),
     ("fallback", "No address: letter instead"),
     ("failed", "Failed"),
 ]
 # An email was queued for the notice (delivered or not).
-EMAILED_STATES = ("pending", "queued", "failed")
+EMAILED_STATES = ("pending", "queued", "sent", "bounced", "failed")
+# The email did not reach the customer: it can be sent again.
+EMAIL_RETRY_STATES = ("failed", "bounced")
 LETTER_STATES = [("none", "None"), ("to_print", "To Print"), ("printed", "Printed")]
 ACTIVITY_STATES = [("none", "None"), ("created", "Created")]
 # What a notice states and did: written by the run and the notice's actions alone.
@@ -32,6 +41,7 @@ NOTICE_SERVER_FIELDS = (
     "payment_deadline",
     "state",
     "email_state",
+    "email_failure_reason",
     "letter_state",
     "activity_state",
     "activity_id",
@@ -89,7 +99,12 @@ class AccountDunningNotice(models.Model):
     date = fields.Date(required=True, readonly=True, index=True)
     payment_deadline = fields.Date(help="Final payment deadline stated in the letter.")
     state = fields.Selection(selection=NOTICE_STATES, default="draft", required=True, tracking=True)
-    email_state = fields.Selection(selection=EMAIL_STATES, default="none", required=True)
+    email_state = fields.Selection(
+        selection=EMAIL_STATES, default="none", required=True, tracking=True
+    )
+    email_failure_reason = fields.Char(
+        readonly=True, copy=False, help="Why the email did not reach the customer."
+    )
     letter_state = fields.Selection(selection=LETTER_STATES, default="none", required=True)
     activity_state = fields.Selection(selection=ACTIVITY_STATES, default="none", required=True)
     activity_id = fields.Many2one(comodel_name="mail.activity", ondelete="set null", readonly=True)
@@ -153,7 +168,7 @@ class AccountDunningNotice(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_sent(self):
-        if any(notice.state == "sent" for notice in self):
+        if any(notice.state in ("sending", "sent") for notice in self):
             raise UserError(_("A sent notice is part of the record: cancel it instead."))
 
     # ------------------------------------------------------------
@@ -179,9 +194,24 @@ class AccountDunningNotice(models.Model):
         return True
 
     def action_retry_email(self):
-        """Queue again the emails that failed, e.g. after fixing the template."""
-        self.filtered(lambda notice: notice.email_state == "failed")._queue_dunning_emails()
+        """Queue again the emails that failed or bounced, e.g. after fixing the
+        template, the mail server or the address."""
+        self.filtered(
+            lambda notice: notice.email_state in EMAIL_RETRY_STATES
+        )._queue_dunning_emails()
         return True
+
+    def action_reprint_letter(self):
+        """Download the letter as it was printed: the PDF kept on the notice."""
+        self.ensure_one()
+        attachment = self.env["ir.attachment"].browse(self._get_kept_letters().get(self.id))
+        if not attachment:
+            raise UserError(_("No printed letter is kept on %(notice)s.", notice=self.name))
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "download",
+        }
 
     def action_mark_printed(self):
         self.check_access("write")
@@ -193,18 +223,21 @@ class AccountDunningNotice(models.Model):
 
     def action_print_letters(self):
         """Render every selected letter waiting to be printed (all of them when
-        none is selected) into one PDF, mark them printed and download it."""
+        none is selected), keep each on its notice and the batch as one PDF, mark
+        them printed and download them."""
         notices = self.filtered(lambda notice: notice.letter_state == "to_print")
         if not self:
             notices = self.search([("letter_state", "=", "to_print")], order="partner_id, id")
         if not notices:
             raise UserError(_("There is no letter to print."))
-        attachment = notices._action_print_letters()
-        return {
-            "type": "ir.actions.act_url",
-            "url": f"/web/content/{attachment.id}?download=true",
-            "target": "download",
-        }
+        notices._action_print_letters()
+        # The letters as kept on their notices (not rendered again); the list that
+        # asked for them reloads once the PDF is downloaded.
+        action = self.env.ref("account_dunning.action_report_dunning_notice").report_action(
+            notices, config=False
+        )
+        action["close_on_report_download"] = True
+        return action
 
     def action_view_invoices(self):
         self.ensure_one()
@@ -432,9 +465,87 @@ class AccountDunningNotice(models.Model):
         letters = self.filtered(lambda notice: notice.level_id.send_letter)
         (letters | no_template | no_address).letter_state = "to_print"
         self.filtered(lambda notice: notice.level_id.create_activity)._action_create_activities()
+        self.filtered(lambda notice: notice.level_id.send_statement)._action_send_statements()
         self._action_escalate()
         self._action_invoice_charges()
-        self.state = "sent"
+        self.state = "sending"
+        self._record_events()
+        self._update_delivery_state()
+
+    def _update_delivery_state(self):
+        """A notice is sent once something left: its email reached the mail server
+        or its letter was printed; one with nothing to deliver (a call) at once."""
+        for notice in self.filtered(lambda notice: notice.state == "sending"):
+            nothing_to_deliver = (
+                notice.email_state in ("none", "fallback") and notice.letter_state == "none"
+            )
+            if (
+                nothing_to_deliver
+                or "sent" == notice.email_state
+                or (notice.letter_state == "printed")
+            ):
+                notice.state = "sent"
+
+    def _update_email_delivery(self, failure_type, failure_reason):
+        """What Odoo's mail queue says of these notices' emails: sent, or failed
+        with its reason (see mail.mail._postprocess_sent_message)."""
+        if failure_type:
+            self.write({"email_state": "failed", "email_failure_reason": failure_reason})
+            for notice in self:
+                notice.message_post(
+                    body=self.env._(
+                        "The email of %(notice)s was not delivered: %(reason)s",
+                        notice=notice.name,
+                        reason=failure_reason or failure_type,
+                    )
+                )
+            return
+        self.write({"email_state": "sent", "email_failure_reason": False})
+        self._update_delivery_state()
+
+    def _message_receive_bounce(self, email, partner):
+        # sudo: the delivery state is a fact of the mail gateway, not a user input.
+        self.sudo().write(
+            {
+                "email_state": "bounced",
+                "email_failure_reason": self.env._("Bounced by %(email)s", email=email),
+            }
+        )
+        return super()._message_receive_bounce(email, partner)
+
+    def _record_events(self):
+        """One history entry per notice sent: its channels and its letter."""
+        channels = {
+            "email": self.env._("email"),
+            "letter": self.env._("letter"),
+            "call": self.env._("call"),
+        }
+        vals_list = []
+        for notice in self:
+            used = [
+                label
+                for key, label in channels.items()
+                if (key == "email" and notice.email_state in EMAILED_STATES)
+                or (key == "letter" and notice.letter_state != "none")
+                or (key == "call" and notice.activity_id)
+            ]
+            vals_list.append(
+                {
+                    "company_id": notice.company_id.id,
+                    "partner_id": notice.partner_id.id,
+                    "kind": "notice",
+                    "date": notice.date,
+                    "notice_id": notice.id,
+                    "summary": self.env._(
+                        "%(notice)s, %(level)s (%(channels)s): %(amount)s",
+                        notice=notice.name,
+                        level=notice.level_id.name,
+                        channels=", ".join(used) or self.env._("record only"),
+                        amount=notice.currency_id.format(notice.amount_residual),
+                    ),
+                }
+            )
+        self.env["account.dunning.event"]._record(vals_list)
 
     def _action_create_activities(self):
         """The call activity of each notice, for the user its level names. A notice
@@ -469,6 +580,7 @@ class AccountDunningNotice(models.Model):
                     "note": notice._get_dunning_summary(),
                     "user_id": callers[notice].id,
                     "date_deadline": notice.date,
+                    "dunning_call": True,
                 }
                 for notice in notices
             ]
@@ -476,6 +588,24 @@ class AccountDunningNotice(models.Model):
         for notice, activity in zip(notices, activities, strict=True):
             notice.write({"activity_id": activity.id, "activity_state": "created"})
         return activities
+
+    def _action_send_statements(self):
+        """The statement of account of these notices' customers, by email; a customer
+        without an address is said on the run's log and gets the letter alone."""
+        no_email = self.filtered(lambda notice: not notice.partner_id.email)
+        self.env["account.dunning.run.log"]._log_notices(
+            "warning",
+            {
+                notice: self.env._(
+                    "No email address for %(partner)s: no statement of account sent with"
+                    " %(notice)s.",
+                    partner=notice.partner_id.display_name,
+                    notice=notice.name,
+                )
+                for notice in no_email
+            },
+        )
+        (self - no_email).partner_id._action_send_dunning_statement()
 
     def _action_escalate(self):
         """Put the customers of notices whose level escalates on hold, or with an
@@ -486,12 +616,22 @@ class AccountDunningNotice(models.Model):
                 continue
             partner = notice.partner_id.with_company(notice.company_id)
             partner.write(vals)
-            partner.message_post(
-                body=self.env._(
-                    "Escalated by dunning notice %(notice)s: %(escalation)s.",
-                    notice=notice.name,
-                    escalation=notice.level_id._get_escalation_label(),
-                )
+            message = self.env._(
+                "Escalated by dunning notice %(notice)s: %(escalation)s.",
+                notice=notice.name,
+                escalation=notice.level_id._get_escalation_label(),
+            )
+            partner.message_post(body=message)
+            self.env["account.dunning.event"]._record(
+                [
+                    {
+                        "company_id": notice.company_id.id,
+                        "partner_id": partner.id,
+                        "kind": "escalation",
+                        "notice_id": notice.id,
+                        "summary": message,
+                    }
+                ]
             )
 
     # ------------------------------------------------------------
@@ -595,10 +735,39 @@ class AccountDunningNotice(models.Model):
             }
         )
         self.check_access("write")
-        self.sudo().letter_state = "printed"  # sudo: the record of what was done
+        notices = self.sudo()  # sudo: the record of what was done
+        notices.letter_state = "printed"
+        notices._update_delivery_state()
+        kept = self._get_kept_letters()
+        self.env["account.dunning.event"]._record(
+            [
+                {
+                    "company_id": notice.company_id.id,
+                    "partner_id": notice.partner_id.id,
+                    "kind": "letter",
+                    "notice_id": notice.id,
+                    "attachment_id": kept.get(notice.id, False),
+                    "summary": self.env._("Letter %(notice)s printed", notice=notice.name),
+                }
+                for notice in self
+            ]
+        )
         body = _("Letter printed (batch of %(count)s).", count=len(self))
         self._message_log_batch(bodies=dict.fromkeys(self.ids, body))
         return attachment
+
+    def _get_kept_letters(self):
+        """{notice id: id of its letter's PDF as the report kept it}, for those kept."""
+        attachments = self.env["ir.attachment"].search_read(
+            [
+                ("res_model", "=", self._name),
+                ("res_id", "in", self.ids),
+                ("mimetype", "=", "application/pdf"),
+            ],
+            ["res_id"],
+            order="id",
+        )
+        return {attachment["res_id"]: attachment["id"] for attachment in attachments}
 
     def _get_letter_lang(self):
         """The customer's language, else the company's, else English."""

@@ -68,6 +68,12 @@ class AccountDunningPolicy(models.Model):
         default=3,
         help="Days after a promised payment date before dunning resumes.",
     )
+    promise_broken_escalate = fields.Boolean(
+        string="Broken Promise Skips the Interval",
+        default=True,
+        help="When a promise to pay is broken, its invoices move to their next level on the "
+        "next run, without waiting for the level's minimum interval.",
+    )
     # Interest and charges (issue: late fees and statutory interest).
     interest_method = fields.Selection(
         selection=[
@@ -206,6 +212,16 @@ class AccountDunningPolicy(models.Model):
         """Levels of the policy in ladder order: by sequence, then creation."""
         self.ensure_one()
         return self.level_ids.sorted(lambda level: (level.sequence, level.id))
+
+    def _get_collector(self, company, *first_choices):
+        """Who works a customer: the first of `first_choices` (e.g. its collector),
+        else this policy's default collector, else the company's; never the system
+        user nor a portal user. None of them: an empty recordset."""
+        choices = (*first_choices, self.default_collector_id, company.dunning_collector_id)
+        for user in choices:
+            if user and user.active and not user.share and not user._is_superuser():
+                return user
+        return self.env["res.users"]
 
     def _check_level_order(self):
         """Delays must strictly increase along the ladder of each policy."""

@@ -157,6 +157,8 @@ class AccountDunningRun(models.Model):
         # charges and their invoices); starting one is checked by the wizard's and the
         # cron's rights, and the user who started it is kept on the run.
         run = self.sudo().with_company(self.company_id)
+        # Promises past their date are settled first: those not kept resume the ladder.
+        run.env["account.dunning.promise"]._action_check_due(self.company_id, self.date)
         plan = run._prepare_dunning_plan(self.company_id, self.date)
         run._execute_dunning_plan(plan)
         self.write({"state": "done", "duration": time.monotonic() - started})
@@ -202,13 +204,18 @@ class AccountDunningRun(models.Model):
                     account_move.commercial_partner_id AS partner_id,
                     account_move.currency_id,
                     account_move.amount_total,
-                    account_move.amount_residual,
-                    ABS(account_move.amount_residual_signed) AS residual_company,
+                    account_move.amount_residual - COALESCE(account_move.dunning_disputed_amount, 0)
+                        AS amount_residual,
+                    ABS(account_move.amount_residual_signed)
+                        * (1 - COALESCE(account_move.dunning_disputed_amount, 0)
+                               / NULLIF(account_move.amount_residual, 0)) AS residual_company,
                     account_move.invoice_date,
                     account_move.invoice_date_due,
                     account_move.dunning_level_id AS level_id,
                     account_move.last_dunning_date,
-                    account_move.dunning_blocked AS blocked,
+                    account_move.dunning_blocked
+                        OR COALESCE(account_move.dunning_disputed_amount, 0)
+                           >= account_move.amount_residual AS blocked,
                     account_move.dunning_promise_date AS promise_date
                     """
                 )

@@ -31,12 +31,15 @@ class AccountDunningWorklist(models.Model):
             "dunning_blocked",
             "dunning_promise_date",
             "dunning_level_id",
+            "dunning_disputed_amount",
             "move_type",
             "state",
             "payment_state",
             "dunning_awaits_order",
         ],
-        "account.dunning.notice": ["partner_id", "company_id", "activity_id", "date", "state"],
+        "account.dunning.promise": ["partner_id", "company_id", "amount", "date", "state"],
+        "account.dunning.event": ["partner_id", "company_id", "date", "kind"],
+        "mail.activity": ["res_model", "res_id", "date_deadline", "dunning_call"],
         "res.partner": ["dunning_responsible_id", "dunning_credit_hold"],
     }
 
@@ -61,22 +64,45 @@ class AccountDunningWorklist(models.Model):
     amount_61_90 = fields.Monetary(string="61-90 Days", readonly=True)
     amount_90_plus = fields.Monetary(string="Over 90 Days", readonly=True)
     amount_disputed = fields.Monetary(
-        string="Disputed", readonly=True, help="Open amount of invoices blocked for a dispute."
+        string="Disputed",
+        readonly=True,
+        help="Held back by open disputes, and the open amount of blocked invoices.",
     )
     days_overdue = fields.Integer(string="Oldest Days Overdue", readonly=True)
     promise_date = fields.Date(
-        string="Promised Date", readonly=True, help="The next promised payment date, if any."
+        string="Promised Date", readonly=True, help="The date of the open promise to pay, if any."
+    )
+    promise_amount = fields.Monetary(
+        string="Promised", readonly=True, help="What the open promises to pay are for."
+    )
+    promise_broken = fields.Boolean(
+        string="Broken Promise",
+        readonly=True,
+        help="A promise to pay of this customer was broken or partly kept since the last kept one.",
     )
     call_date = fields.Date(
-        string="Call Due", readonly=True, help="Deadline of the oldest open dunning call."
+        string="Call Due", readonly=True, help="Deadline of the oldest open collection call."
     )
+    next_action = fields.Selection(
+        selection=[("call", "Call"), ("promise", "Promise Due")],
+        readonly=True,
+        help="The next thing to do: the due call, else the promise to check.",
+    )
+    next_action_date = fields.Date(readonly=True)
     last_contact_date = fields.Date(
-        string="Last Contact", readonly=True, help="Date of the last notice sent."
+        string="Last Contact",
+        readonly=True,
+        help="The last notice, call or statement in the customer's collection history.",
     )
 
     # ------------------------------------------------------------
     # ACTION METHODS
     # ------------------------------------------------------------
+
+    def action_log_call(self):
+        """Log a call to this customer, closing its due collection call if any."""
+        self.ensure_one()
+        return self.partner_id.with_company(self.company_id).action_dunning_log_call()
 
     def action_open_items(self):
         """The customer's open invoices in this row's company and currency."""
@@ -109,7 +135,7 @@ class AccountDunningWorklist(models.Model):
                 account_move.id, account_move.company_id, account_move.commercial_partner_id,
                 account_move.currency_id, account_move.amount_residual,
                 account_move.invoice_date_due, account_move.dunning_blocked,
-                account_move.dunning_promise_date, account_move.dunning_level_id
+                account_move.dunning_disputed_amount, account_move.dunning_level_id
                 """
             )
         )
@@ -125,43 +151,68 @@ class AccountDunningWorklist(models.Model):
         )
         return SQL(
             """
-            SELECT MIN(m.id) AS id,
-                   m.company_id,
-                   m.commercial_partner_id AS partner_id,
-                   m.currency_id,
-                   MAX((p.dunning_responsible_id ->> m.company_id::text)::int) AS user_id,
-                   BOOL_OR(COALESCE((p.dunning_credit_hold ->> m.company_id::text)::boolean,
-                                    FALSE)) AS credit_hold,
-                   (ARRAY_AGG(level.id ORDER BY level.delay DESC, level.sequence DESC)
-                        FILTER (WHERE level.id IS NOT NULL))[1] AS level_id,
-                   COUNT(*) AS invoice_count,
-                   SUM(m.amount_residual) AS amount_open,
-                   COALESCE(SUM(m.amount_residual) FILTER (WHERE %(age)s > 0), 0)
-                       AS amount_overdue,
-                   %(buckets)s,
-                   COALESCE(SUM(m.amount_residual) FILTER (WHERE m.dunning_blocked), 0)
-                       AS amount_disputed,
-                   GREATEST(MAX(%(age)s), 0) AS days_overdue,
-                   MIN(m.dunning_promise_date) FILTER (WHERE m.dunning_promise_date >= %(today)s)
-                       AS promise_date,
-                   (SELECT MIN(activity.date_deadline)
-                      FROM account_dunning_notice notice
-                      JOIN mail_activity activity ON activity.id = notice.activity_id
-                     WHERE notice.partner_id = m.commercial_partner_id
-                       AND notice.company_id = m.company_id) AS call_date,
-                   (SELECT MAX(notice.date)
-                      FROM account_dunning_notice notice
-                     WHERE notice.partner_id = m.commercial_partner_id
-                       AND notice.company_id = m.company_id
-                       AND notice.state = 'sent') AS last_contact_date
-              FROM (%(moves)s) m
-              JOIN res_partner p ON p.id = m.commercial_partner_id
-         LEFT JOIN account_dunning_level level ON level.id = m.dunning_level_id
-          GROUP BY m.company_id, m.commercial_partner_id, m.currency_id
+            SELECT agg.*,
+                   promise.date AS promise_date,
+                   promise.amount AS promise_amount,
+                   COALESCE(broken.broken, FALSE) AS promise_broken,
+                   call.date_deadline AS call_date,
+                   CASE WHEN call.date_deadline IS NOT NULL THEN 'call'
+                        WHEN promise.date IS NOT NULL THEN 'promise' END AS next_action,
+                   COALESCE(call.date_deadline, promise.date) AS next_action_date,
+                   contact.date::date AS last_contact_date
+              FROM (
+                SELECT MIN(m.id) AS id,
+                       m.company_id,
+                       m.commercial_partner_id AS partner_id,
+                       m.currency_id,
+                       MAX((p.dunning_responsible_id ->> m.company_id::text)::int) AS user_id,
+                       BOOL_OR(COALESCE((p.dunning_credit_hold ->> m.company_id::text)::boolean,
+                                        FALSE)) AS credit_hold,
+                       (ARRAY_AGG(level.id ORDER BY level.delay DESC, level.sequence DESC)
+                            FILTER (WHERE level.id IS NOT NULL))[1] AS level_id,
+                       COUNT(*) AS invoice_count,
+                       SUM(m.amount_residual) AS amount_open,
+                       COALESCE(SUM(m.amount_residual) FILTER (WHERE %(age)s > 0), 0)
+                           AS amount_overdue,
+                       %(buckets)s,
+                       COALESCE(SUM(CASE WHEN m.dunning_blocked THEN m.amount_residual
+                                         ELSE LEAST(COALESCE(m.dunning_disputed_amount, 0),
+                                                    m.amount_residual) END), 0)
+                           AS amount_disputed,
+                       GREATEST(MAX(%(age)s), 0) AS days_overdue
+                  FROM (%(moves)s) m
+                  JOIN res_partner p ON p.id = m.commercial_partner_id
+             LEFT JOIN account_dunning_level level ON level.id = m.dunning_level_id
+              GROUP BY m.company_id, m.commercial_partner_id, m.currency_id
+              ) agg
+         LEFT JOIN LATERAL (
+                SELECT MIN(pr.date) AS date, SUM(pr.amount) AS amount
+                  FROM account_dunning_promise pr
+                 WHERE pr.partner_id = agg.partner_id AND pr.company_id = agg.company_id
+                   AND pr.currency_id = agg.currency_id AND pr.state = 'open'
+               ) promise ON TRUE
+         LEFT JOIN LATERAL (
+                SELECT (ARRAY_AGG(pr.state ORDER BY pr.date DESC, pr.id DESC))[1]
+                           IN ('broken', 'partial') AS broken
+                  FROM account_dunning_promise pr
+                 WHERE pr.partner_id = agg.partner_id AND pr.company_id = agg.company_id
+                   AND pr.state != 'cancel'
+               ) broken ON TRUE
+         LEFT JOIN LATERAL (
+                SELECT MIN(activity.date_deadline) AS date_deadline
+                  FROM mail_activity activity
+                 WHERE activity.res_model = 'res.partner' AND activity.res_id = agg.partner_id
+                   AND activity.dunning_call
+               ) call ON TRUE
+         LEFT JOIN LATERAL (
+                SELECT MAX(event.date) AS date
+                  FROM account_dunning_event event
+                 WHERE event.partner_id = agg.partner_id AND event.company_id = agg.company_id
+                   AND event.kind IN ('notice', 'call', 'statement', 'letter')
+               ) contact ON TRUE
             """,
             age=age,
             buckets=buckets,
-            today=today,
             moves=moves,
         )
 

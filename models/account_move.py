@@ -12,12 +12,16 @@ DUNNING_MOVE_FIELDS = (
     "last_dunning_date",
     "dunning_blocked",
     "dunning_block_reason",
-    "dunning_promise_date",
 )
 # Payment states of a customer invoice that is still to be paid.
 DUNNING_OPEN_PAYMENT_STATES = ("not_paid", "partial")
 # Written by the dunning run alone.
-DUNNING_SERVER_MOVE_FIELDS = ("dunning_charge_notice_id", "dunning_awaits_order")
+DUNNING_SERVER_MOVE_FIELDS = (
+    "dunning_charge_notice_id",
+    "dunning_awaits_order",
+    "dunning_promise_date",
+    "dunning_disputed_amount",
+)
 
 
 class AccountMove(models.Model):
@@ -42,12 +46,33 @@ class AccountMove(models.Model):
         help="Disputed or otherwise held back: the dunning run skips this invoice.",
     )
     dunning_block_reason = fields.Char(string="Block Reason", copy=False, tracking=True)
+    dunning_promise_ids = fields.Many2many(
+        comodel_name="account.dunning.promise",
+        relation="account_dunning_promise_move_rel",
+        column1="move_id",
+        column2="promise_id",
+        string="Promises to Pay",
+        copy=False,
+        readonly=True,
+    )
     dunning_promise_date = fields.Date(
         string="Promised Payment Date",
-        copy=False,
-        tracking=True,
-        help="The customer promised to pay by this date: dunning pauses until then, plus the "
-        "policy's grace days.",
+        compute="_compute_dunning_promise_date",
+        store=True,
+        help="The latest date of the open promises to pay this invoice: dunning pauses until "
+        "then, plus the policy's grace days.",
+    )
+    dunning_dispute_ids = fields.One2many(
+        comodel_name="account.dunning.dispute",
+        inverse_name="move_id",
+        string="Disputes",
+        readonly=True,
+    )
+    dunning_disputed_amount = fields.Monetary(
+        string="Disputed",
+        compute="_compute_dunning_disputed_amount",
+        store=True,
+        help="Held back from dunning by open disputes; the rest stays on the ladder.",
     )
     dunning_notice_line_ids = fields.One2many(
         comodel_name="account.dunning.notice.line",
@@ -103,6 +128,23 @@ class AccountMove(models.Model):
             notice = move.dunning_charge_notice_id
             move.dunning_charged_invoice_ids = (
                 notice.charge_ids.move_id | notice.line_ids.filtered("dunned").move_id
+            )
+
+    @api.depends("dunning_promise_ids.state", "dunning_promise_ids.date")
+    def _compute_dunning_promise_date(self):
+        for move in self:
+            dates = move.dunning_promise_ids.filtered(
+                lambda promise: promise.state == "open"
+            ).mapped("date")
+            move.dunning_promise_date = max(dates) if dates else False
+
+    @api.depends("dunning_dispute_ids.state", "dunning_dispute_ids.amount")
+    def _compute_dunning_disputed_amount(self):
+        for move in self:
+            move.dunning_disputed_amount = sum(
+                move.dunning_dispute_ids.filtered(lambda dispute: dispute.state == "open").mapped(
+                    "amount"
+                )
             )
 
     @api.depends("invoice_date_due", "dunning_open")
@@ -166,6 +208,43 @@ class AccountMove(models.Model):
                 )
 
     # ------------------------------------------------------------
+    # ACTION METHODS
+    # ------------------------------------------------------------
+
+    def action_dunning_dispute(self):
+        """Record the customer's dispute of this invoice."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Dispute"),
+            "res_model": "account.dunning.dispute",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_move_id": self.id,
+                "default_amount": self.amount_residual - self.dunning_disputed_amount,
+            },
+        }
+
+    def action_dunning_promise(self):
+        """Record the customer's promise to pay these invoices."""
+        partner = self.commercial_partner_id
+        if len(partner) != 1 or len(self.currency_id) != 1:
+            raise UserError(_("A promise to pay covers invoices of one customer in one currency."))
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Promise to Pay"),
+            "res_model": "account.dunning.promise",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_partner_id": partner.id,
+                "default_move_ids": self.ids,
+                "default_amount": sum(self.mapped("amount_residual")),
+            },
+        }
+
+    # ------------------------------------------------------------
     # BUSINESS METHODS
     # ------------------------------------------------------------
 
@@ -212,9 +291,27 @@ class AccountMove(models.Model):
             return 0.0
         return min(max(sum(liquidity.mapped("balance")) / settled, 0.0), 1.0)
 
+    def _dunning_scale_to(self, amount):
+        """Scale this draft credit note, a copy of its invoice, to `amount` in all:
+        each line in proportion, then the cent that rounding left on the first."""
+        self.ensure_one()
+        currency = self.currency_id
+        if currency.compare_amounts(self.amount_total, amount) == 0:
+            return
+        ratio = amount / self.amount_total
+        lines = self.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        for line in lines:
+            line.price_unit = line.price_unit * ratio
+        difference = amount - self.amount_total
+        first = lines[:1]
+        if first and first.quantity and first.price_subtotal:
+            gross = first.price_total / first.price_subtotal
+            first.price_unit += difference / (first.quantity * gross)
+
     def _get_dunning_open_balances(self):
         """The invoice's open amount as a step function [(date_from, amount)], in its
-        currency: the total from the day after the due date, lowered by each payment."""
+        currency: the total from the day after the due date, lowered by each payment
+        and without what open disputes hold back."""
         self.ensure_one()
         receivable = self.line_ids.filtered(
             lambda line: line.account_id.account_type == "asset_receivable"
@@ -224,9 +321,15 @@ class AccountMove(models.Model):
             for partial in receivable.matched_credit_ids
         )
         first_day = fields.Date.add(self.invoice_date_due, days=1)
-        total = Decimal(str(self.amount_total))
+        total = Decimal(str(self.amount_total)) - Decimal(str(self.dunning_disputed_amount))
         change_days = sorted({first_day} | {day for day, _paid in payments if day > first_day})
         return [
-            (day, total - sum((paid for paid_on, paid in payments if paid_on <= day), Decimal(0)))
+            (
+                day,
+                max(
+                    total - sum((paid for paid_on, paid in payments if paid_on <= day), Decimal(0)),
+                    Decimal(0),
+                ),
+            )
             for day in change_days
         ]

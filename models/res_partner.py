@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..tools.ladder import days_overdue
 
@@ -115,6 +115,30 @@ class ResPartner(models.Model):
         string="Deposit Percentage", digits=(5, 2), company_dependent=True, tracking=True
     )
 
+    dunning_event_ids = fields.One2many(
+        comodel_name="account.dunning.event",
+        inverse_name="partner_id",
+        string="Collection History",
+        groups="account.group_account_invoice,account.group_account_readonly",
+    )
+    dunning_promise_ids = fields.One2many(
+        comodel_name="account.dunning.promise",
+        inverse_name="partner_id",
+        string="Promises to Pay",
+        groups="account.group_account_invoice,account.group_account_readonly",
+    )
+    dunning_dispute_ids = fields.One2many(
+        comodel_name="account.dunning.dispute",
+        inverse_name="partner_id",
+        string="Disputes",
+        groups="account.group_account_invoice,account.group_account_readonly",
+    )
+    dunning_statement_date = fields.Date(
+        string="Last Statement",
+        company_dependent=True,
+        readonly=True,
+        help="When the last statement of account was sent: the next lists the payments since.",
+    )
     dunning_notice_count = fields.Integer(
         string="Dunning Notices",
         compute="_compute_dunning_notice_count",
@@ -227,6 +251,55 @@ class ResPartner(models.Model):
         action["context"] = {}
         return action
 
+    def action_dunning_log_call(self):
+        """Log a call to this customer, closing its oldest due collection call."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        call = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "=", partner.id),
+                ("dunning_call", "=", True),
+            ],
+            order="date_deadline, id",
+            limit=1,
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Log Call: %(customer)s", customer=partner.name),
+            "res_model": "account.dunning.call.outcome",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_partner_id": partner.id,
+                "default_company_id": self.env.company.id,
+                "default_activity_id": call.id,
+            },
+        }
+
+    def action_dunning_send_statement(self):
+        """Email the customer its statement of account."""
+        self._action_send_dunning_statement()
+        return True
+
+    def action_dunning_print_dossier(self):
+        """The collection dossier for an agency or a lawyer."""
+        return self.env.ref("account_dunning.action_report_dunning_dossier").report_action(
+            self.commercial_partner_id
+        )
+
+    def action_dunning_open_items(self):
+        """The customer's invoices still to be paid, in the current company."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Open items of %(customer)s", customer=self.commercial_partner_id.name),
+            "res_model": "account.move",
+            "view_mode": "list,form",
+            "domain": self._get_dunning_open_items_domain(self.commercial_partner_id),
+            "context": {"create": False},
+        }
+
     # ------------------------------------------------------------
     # BUSINESS METHODS
     # ------------------------------------------------------------
@@ -242,13 +315,63 @@ class ResPartner(models.Model):
         return super()._dunning_field_group(field_name)
 
     @api.model
-    def _get_dunning_overdue_domain(self, commercial_partners, today):
+    def _get_dunning_open_items_domain(self, commercial_partners):
+        """The invoices these customers still have to pay in the current company."""
         return [
             *self.env["account.move"]._get_dunning_open_invoice_domain(),
             ("commercial_partner_id", "in", commercial_partners.ids),
             ("company_id", "=", self.env.company.id),
+        ]
+
+    @api.model
+    def _get_dunning_overdue_domain(self, commercial_partners, today):
+        return [
+            *self._get_dunning_open_items_domain(commercial_partners),
             ("invoice_date_due", "<", today),
         ]
+
+    def _action_send_dunning_statement(self):
+        """Queue the statement of account of these customers in Odoo's mail queue and
+        record it in their history. A customer without an email address is refused
+        with a clear message, naming it."""
+        if not self._dunning_user_can_edit():
+            raise AccessError(_("Only dunning users send statements of account."))
+        customers = self.commercial_partner_id
+        no_email = customers.filtered(lambda partner: not partner.email)
+        if no_email:
+            raise UserError(
+                _(
+                    "No email address for %(customers)s: print the statement instead.",
+                    customers=", ".join(no_email.mapped("display_name")),
+                )
+            )
+        template = self.env.ref("account_dunning.mail_template_dunning_statement")
+        for customer in customers:
+            template.send_mail(customer.id, email_layout_xmlid="mail.mail_notification_light")
+        # sudo: the statement date is a fact of what was sent, not a user input.
+        customers.sudo().dunning_statement_date = fields.Date.context_today(self)
+        self.env["account.dunning.event"]._record(
+            [
+                {
+                    "partner_id": customer.id,
+                    "kind": "statement",
+                    "summary": self.env._(
+                        "Statement of account sent to %(email)s", email=customer.email
+                    ),
+                }
+                for customer in customers
+            ]
+        )
+        return customers
+
+    def _get_dunning_collector(self):
+        """Who works this customer in the current company (see the policy's
+        _get_collector)."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        return partner._get_dunning_policy()._get_collector(
+            self.env.company, partner.dunning_responsible_id
+        )
 
     def _get_dunning_policy(self):
         """The policy that applies to this customer in the current company."""

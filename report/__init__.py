@@ -1,1 +1,3 @@
 from . import account_dunning_notice_report
+from . import account_dunning_statement_report
+from . import account_dunning_dossier_report

@@ -45,26 +45,39 @@ class ReportDunningNotice(models.AbstractModel):
             except ValueError as error:  # no bank would accept it: print without a QR
                 qr_kind, qr_data = False, False
                 qr_errors[notice] = str(error)
-            partner = notice.partner_id.commercial_partner_id
             values[notice.id] = {
                 "lang": lang,
                 "rows": self._get_letter_rows(notice, lang),
                 "charges": charges,
-                "total": total,
                 "total_in_words": currency.with_context(lang=lang).amount_to_text(total),
-                "bank": bank,
                 "reference": notice.name,
-                "qr_kind": qr_kind,
-                "qr_src": qr_data
-                and "data:image/png;base64," + base64.b64encode(qr_png(qr_data)).decode(),
-                "payment_link": qr_kind == "link" and qr_data,
-                "collector": notice.user_id or notice.company_id.partner_id,
-                "requires_po": partner.dunning_requires_po,
-                "requires_original_invoice": partner.dunning_requires_original_invoice,
-                "payment_approver": partner.dunning_payment_approver,
+                **self._get_payment_block_values(
+                    notice.partner_id.commercial_partner_id,
+                    total,
+                    bank,
+                    (qr_kind, qr_data),
+                    notice.user_id or notice.company_id.partner_id,
+                ),
             }
         self._log_letter_qr_errors(qr_errors)
         return values
+
+    @api.model
+    def _get_payment_block_values(self, customer, total, bank, qr, collector):
+        """What the "how to pay" block of a letter or a statement shows."""
+        qr_kind, qr_data = qr
+        return {
+            "total": total,
+            "bank": bank,
+            "qr_kind": qr_kind,
+            "qr_src": qr_data
+            and "data:image/png;base64," + base64.b64encode(qr_png(qr_data)).decode(),
+            "payment_link": qr_kind == "link" and qr_data,
+            "collector": collector,
+            "requires_po": customer.dunning_requires_po,
+            "requires_original_invoice": customer.dunning_requires_original_invoice,
+            "payment_approver": customer.dunning_payment_approver,
+        }
 
     @api.model
     def _get_letter_rows(self, notice, lang):
@@ -109,7 +122,9 @@ class ReportDunningNotice(models.AbstractModel):
     @api.model
     def _get_letter_bank_account(self, notice):
         """The company account the customer should pay to: for euros, one that
-        Odoo's SEPA QR method accepts (an IBAN of the SEPA zone)."""
+        Odoo's SEPA QR method accepts (an IBAN of the SEPA zone). `notice`: a notice,
+        or what a statement asks, with the same name, company_id, currency_id and
+        partner_id."""
         accounts = notice.company_id.partner_id.bank_ids.filtered("acc_number")
         if notice.currency_id.name == "EUR":
             sepa = accounts.filtered(lambda account: self._takes_sepa_qr(account, notice))

@@ -16,6 +16,8 @@ env["ir.mail_server"].create(
     }
 )
 env["ir.config_parameter"].set_param("report.url", os.environ["REPORT_URL"])
+# Deposits can be paid online on the portal, with Odoo's Demo provider (no real money).
+env.ref("payment.payment_provider_demo").write({"state": "test", "is_published": True})
 # Customers who read French and German: their emails and letters are translated.
 for lang in ("fr_FR", "de_DE"):
     env["res.lang"]._activate_lang(lang)
@@ -37,5 +39,7 @@ run = (
 )
 print(f"Dunning run {run.display_name}: {len(run.notice_ids)} notice(s)")
 env["account.dunning.notice"]._cron_send_dunning_emails()
+# A statement of account, sent by hand as a collector would.
+env.ref("account_dunning.partner_harbor")._action_send_dunning_statement()
 env["mail.mail"].process_email_queue()
 env.cr.commit()

@@ -9,3 +9,5 @@ from . import test_ui
 from . import test_sale_deposit
 from . import test_dunning_letters
 from . import test_worklist
+from . import test_collections
+from . import test_collection_documents

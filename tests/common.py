@@ -102,6 +102,26 @@ class DunningTestCommon(AccountTestInvoicingCommon):
         return run._run_dunning()
 
     @classmethod
+    def _promise(cls, invoices, amount, promised_date, **values):
+        """A promise to pay `amount` of `invoices` by `promised_date`."""
+        return cls.env["account.dunning.promise"].create(
+            {
+                "partner_id": invoices[:1].commercial_partner_id.id,
+                "move_ids": [Command.set(invoices.ids)],
+                "amount": amount,
+                "date": promised_date,
+                **values,
+            }
+        )
+
+    @classmethod
+    def _dispute(cls, invoice, amount, reason="quantity", **values):
+        """A dispute of `amount` of `invoice`."""
+        return cls.env["account.dunning.dispute"].create(
+            {"move_id": invoice.id, "amount": amount, "reason": reason, **values}
+        )
+
+    @classmethod
     def _pay(cls, invoice, amount, payment_date):
         """Register a real payment of `amount` on `invoice`."""
         return (

@@ -151,7 +151,7 @@ class TestChargesAreServerFacts(DunningTestCommon):
         self.assertEqual(self.charge.amount, 25.0)
         self.assertEqual(self.charge.charge_move_id, self.charge_invoice)
         self.assertEqual(self.notice.charge_move_id, self.charge_invoice)
-        self.assertEqual(self.notice.state, "sent")
+        self.assertEqual(self.notice.state, "sending", "its email waits in the mail queue")
         self.assertFalse(self.notice.charges_waived)
         self.assertEqual(
             self.env["account.move"].search_count(

@@ -336,8 +336,11 @@ class TestDunningLetters(DunningTestCommon, HttpCase):
         action = (
             notices.with_user(user).with_context(force_report_rendering=True).action_print_letters()
         )
-        attachment = self.env["ir.attachment"].browse(
-            int(action["url"].split("/")[3].split("?")[0])
+        self.assertEqual(action["type"], "ir.actions.report")
+        self.assertEqual(action["context"]["active_ids"], notices.ids)
+        self.assertTrue(action["close_on_report_download"], "the list reloads after")
+        attachment = self.env["ir.attachment"].search(
+            [("name", "=like", "Dunning letters %"), ("res_model", "=", False)]
         )
         text = pdf_text(attachment.raw)
         for notice in notices:

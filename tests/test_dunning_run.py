@@ -60,7 +60,10 @@ class TestDunningRun(DunningTestCommon):
         )
         notices = self._notices()
         self.assertEqual(notices.level_id, self.levels)
-        self.assertEqual(set(notices.mapped("state")), {"sent"})
+        # Sent once something left; a call has nothing to deliver.
+        self.assertEqual(
+            notices.mapped("state"), ["sending", "sending", "sent", "sending", "sending", "sent"]
+        )
         self.assertEqual(notices.mapped("date"), [day(o) for o in (-7, 7, 14, 30, 45, 90)])
         by_level = {notice.level_id: notice for notice in notices}
         self.assertEqual(by_level[self.level_pre_due].email_state, "queued")
@@ -109,7 +112,7 @@ class TestDunningRun(DunningTestCommon):
         blocked = self._create_dunning_invoice(self.customer, 10.0, DUE)
         blocked.write({"dunning_blocked": True, "dunning_block_reason": "Disputed"})
         promised = self._create_dunning_invoice(self.customer, 20.0, DUE)
-        promised.dunning_promise_date = day(8)
+        self._promise(promised, 20.0, day(8))
         self._create_dunning_invoice(self.customer, 3.0, DUE)
         self.policy.min_residual = 5.0
         excluded = self.env["res.partner"].create(
@@ -234,7 +237,7 @@ class TestDunningRun(DunningTestCommon):
         self.assertEqual(run.held_count, 1)
         self.assertEqual(self.invoice.dunning_level_id, self.level_final)
         notice.with_user(self.collector).action_send()
-        self.assertEqual((notice.state, notice.letter_state), ("sent", "to_print"))
+        self.assertEqual((notice.state, notice.letter_state), ("sending", "to_print"))
         run.invalidate_recordset()
         self.assertEqual((run.held_count, run.letter_count), (0, 1), "counted whoever sent")
 
@@ -550,7 +553,7 @@ class TestBadInputNeverStopsTheRun(DunningTestCommon):
         self.assertTrue(self.other.message_ids.filtered(lambda msg: "failed" in msg.body))
         notice = run.notice_ids
         self.assertEqual(notice.partner_id, self.customer, "the other customer got its notice")
-        self.assertEqual(notice.state, "sent")
+        self.assertEqual(notice.state, "sending")
 
     def test_a_deleted_template_sends_a_letter_instead(self):
         self.level_friendly.mail_template_id.unlink()

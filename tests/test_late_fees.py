@@ -89,7 +89,7 @@ class TestLateFees(DunningTestCommon):
             run = self._run_dunning(day(7))
         self.assertEqual(run.error_count, 0)
         notice = run.notice_ids
-        self.assertEqual(notice.state, "sent", "the reminder goes out all the same")
+        self.assertEqual(notice.state, "sending", "the reminder goes out all the same")
         self.assertEqual(self.invoice.dunning_level_id, self.level_friendly)
         self.assertFalse(self._charges("interest"), "no interest is guessed")
         self.assertEqual(self._charges("compensation").amount, 40.0)

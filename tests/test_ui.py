@@ -1,7 +1,11 @@
+import base64
 import json
+import os
+from pathlib import Path
 
 from odoo import Command, fields
 from odoo.tests import HttpCase, tagged
+from odoo.tests.common import new_test_user
 
 # Waits for a selector, clicks what it is told to, and signals success; any error in
 # the page (a broken view, a traceback) fails the test.
@@ -57,9 +61,19 @@ class TestDunningUi(HttpCase):
         )
         cls.notice = cls.dunning_run.notice_ids.filtered(lambda n: n.partner_id == cls.customer)
 
-    def _check(self, url, steps):
+    def _check(self, url, steps, screenshot=None):
         code = SCRIPT % {"steps": json.dumps(steps)}
         self.browser_js(url, code, login="admin", timeout=90)
+        if screenshot:
+            self._screenshot(screenshot)
+
+    def _screenshot(self, name):
+        """`make screenshots` keeps what the browser shows for the README."""
+        folder = os.environ.get("ACCOUNT_DUNNING_SCREENSHOTS")
+        if not folder:
+            return
+        image = self.browser._websocket_request("Page.captureScreenshot", params={})
+        Path(folder, f"{name}.png").write_bytes(base64.b64decode(image["data"]))
 
     def test_customer_collections_tab(self):
         self._check(
@@ -100,4 +114,82 @@ class TestDunningUi(HttpCase):
                 ("click", ".modal button[name='action_preview']"),
                 ("wait", ".modal div[name='examined_count']"),
             ],
+        )
+
+    def test_collector_logs_a_call_with_a_promise_from_the_worklist(self):
+        collector = new_test_user(
+            self.env,
+            login="tour_collector",
+            groups="account_dunning.group_dunning_user,base.group_partner_manager",
+            company_id=self.company.id,
+        )
+        customer = self.env["res.partner"].create(
+            {"name": "Tourmaline Tiles", "is_company": True, "email": "tiles@example.com"}
+        )
+        customer.with_company(self.company).dunning_responsible_id = collector
+        today = fields.Date.today()
+        friendly = self.company.dunning_policy_id._get_ordered_levels()[1]
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "company_id": self.company.id,
+                "partner_id": customer.id,
+                "invoice_date": fields.Date.subtract(today, days=50),
+                "invoice_date_due": fields.Date.subtract(today, days=20),
+                "invoice_line_ids": [
+                    Command.create({"name": "Tiles", "quantity": 1, "price_unit": 640.0})
+                ],
+            }
+        )
+        invoice.action_post()
+        invoice.write(
+            {
+                "dunning_level_id": friendly.id,
+                "last_dunning_date": fields.Date.subtract(today, days=13),
+            }
+        )
+        (
+            self.env["account.dunning.run"]
+            .with_company(self.company)
+            .create({"company_id": self.company.id})
+            ._run_dunning()
+        )
+        call = self.env["mail.activity"].search(
+            [("res_model", "=", "res.partner"), ("res_id", "=", customer.id)]
+        )
+        self.assertEqual((call.dunning_call, call.user_id), (True, collector))
+
+        self.start_tour(
+            "/odoo/action-account_dunning.action_account_dunning_worklist",
+            "account_dunning_collector_call",
+            login=collector.login,
+        )
+        self._screenshot("worklist")
+        self.assertFalse(call.exists(), "the call is done")
+        promise = self.env["account.dunning.promise"].search([("partner_id", "=", customer.id)])
+        self.assertRecordValues(
+            promise,
+            [
+                {
+                    "amount": 640.0,
+                    "date": fields.Date.to_date("2099-12-24"),
+                    "note": "Pays on Christmas Eve",
+                    "user_id": collector.id,
+                    "move_ids": invoice.ids,
+                }
+            ],
+        )
+        entry = self.env["account.dunning.event"].search(
+            [("partner_id", "=", customer.id), ("kind", "=", "call")]
+        )
+        self.assertEqual((entry.call_outcome, entry.promise_id), ("promise", promise))
+        # The customer's collection history shows the notice, the call and the promise.
+        self._check(
+            f"/odoo/res.partner/{customer.id}",
+            [
+                ("click", ".o_notebook a[name='dunning']"),
+                ("wait", "div[name='dunning_event_ids'] .o_data_row"),
+                ("wait", "div[name='dunning_event_ids'] td[name='call_outcome']"),
+            ],
+            screenshot="customer-history",
         )

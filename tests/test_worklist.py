@@ -2,7 +2,7 @@ from datetime import date
 
 from freezegun import freeze_time
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .common import DUE, DunningTestCommon, day
@@ -46,10 +46,10 @@ class TestWorklist(DunningTestCommon):
         paid = self._invoice(1000.0, "2026-03-01")
         self._pay(paid, 1000.0, "2026-03-01")
         self._invoice(9999.0, "2026-03-01", post=False)
-        friendly.write(
-            {"dunning_level_id": self.level_friendly.id, "dunning_promise_date": "2026-07-10"}
-        )
-        partly.dunning_promise_date = "2026-06-01"  # a promise in the past is not the next one
+        friendly.dunning_level_id = self.level_friendly
+        self._promise(friendly, 120.0, "2026-07-10")
+        self._promise(partly, 50.0, "2026-06-01").action_cancel()  # cancelled: not a promise
+        self._dispute(partly, 100.0)  # only part of the invoice is held
         oldest.dunning_level_id = self.level_call
         self._invoice(300.0, "2026-06-10", currency_id=self.eur.id)
         self._invoice(500.0, "2026-06-01", partner=self.other)
@@ -70,9 +70,13 @@ class TestWorklist(DunningTestCommon):
                     "amount_31_60": 250.0,
                     "amount_61_90": 800.0,
                     "amount_90_plus": 1600.0,
-                    "amount_disputed": 800.0,
+                    "amount_disputed": 900.0,
                     "days_overdue": 122,
                     "promise_date": date(2026, 7, 10),
+                    "promise_amount": 120.0,
+                    "promise_broken": False,
+                    "next_action": "promise",
+                    "next_action_date": date(2026, 7, 10),
                     "credit_hold": False,
                 }
             ],
@@ -117,7 +121,14 @@ class TestWorklist(DunningTestCommon):
             self.assertRecordValues(
                 self._row(), [{"call_date": day(14), "last_contact_date": day(14)}]
             )
-            call.with_user(self.collector).action_done()
+            with self.assertRaises(UserError, msg="a call is done with its outcome"):
+                call.with_user(self.collector).action_done()
+            wizard = self.env["account.dunning.call.outcome"].with_user(self.collector)
+            action = self._row().with_user(self.collector).action_log_call()
+            self.assertEqual(action["context"]["default_activity_id"], call.id)
+            outcome = wizard.with_context(**action["context"]).create({"outcome": "reached"})
+            outcome.action_done()
+            self.assertFalse(call.exists())
             self.assertFalse(self._row().call_date, "a call done is no longer due")
 
     def test_only_accounting_users_read_it(self):

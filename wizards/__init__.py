@@ -1,3 +1,4 @@
 from . import account_dunning_run_wizard
 from . import account_dunning_waive_charges
 from . import sale_order_deposit_waiver
+from . import account_dunning_call_outcome

@@ -68,4 +68,15 @@ class AccountDunningWaiveCharges(models.TransientModel):
         )
         notice.message_post(body=message)
         charge_move.sudo().message_post(body=message)
+        self.env["account.dunning.event"]._record(
+            [
+                {
+                    "company_id": notice.company_id.id,
+                    "partner_id": notice.partner_id.id,
+                    "kind": "waiver",
+                    "notice_id": notice.id,
+                    "summary": message,
+                }
+            ]
+        )
         return credit_note

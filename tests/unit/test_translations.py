@@ -4,8 +4,12 @@ import polib
 import pytest
 
 I18N = Path(__file__).resolve().parents[2] / "i18n"
-# A Python expression (the report's file name), not a sentence.
-UNTRANSLATED = {"'Dunning letter - %s' % (object.name or '').replace('/', '-')"}
+# Python expressions (the reports' file names), not sentences.
+UNTRANSLATED = {
+    "'Dunning letter - %s' % (object.name or '').replace('/', '-')",
+    "'Statement of account - %s' % (object.commercial_partner_id.name or '')",
+    "'Collection dossier - %s' % (object.commercial_partner_id.name or '')",
+}
 
 
 @pytest.mark.parametrize("lang", ["fr", "de", "es"])
