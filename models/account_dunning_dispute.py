@@ -83,6 +83,12 @@ class AccountDunningDispute(models.Model):
     # CONSTRAINT METHODS
     # ------------------------------------------------------------
 
+    @api.constrains("amount", "move_id", "reason")
+    def _check_settled_unchanged(self):
+        # What a settled dispute was about is on record (its credit note, its answer).
+        if any(dispute.state != "open" for dispute in self):
+            raise ValidationError(self.env._("A settled dispute cannot be changed."))
+
     @api.constrains("amount", "move_id", "state")
     def _check_amount(self):
         for dispute in self.filtered(lambda dispute: dispute.state == "open"):

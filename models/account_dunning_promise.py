@@ -125,6 +125,12 @@ class AccountDunningPromise(models.Model):
                     )
                 )
 
+    @api.constrains("amount", "date", "move_ids")
+    def _check_settled_unchanged(self):
+        # What a settled promise was is on record: it decided the ladder.
+        if any(promise.state != "open" for promise in self):
+            raise ValidationError(self.env._("A settled promise to pay cannot be changed."))
+
     # ------------------------------------------------------------
     # CRUD METHODS
     # ------------------------------------------------------------

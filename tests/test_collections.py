@@ -168,6 +168,13 @@ class TestCollections(DunningTestCommon):
                 self.invoice.with_user(user).write({"dunning_disputed_amount": 0.0})
         self.assertEqual((dispute.state, promise.state), ("open", "open"))
         self.assertEqual(self.invoice.dunning_disputed_amount, 100.0)
+        # Settled, they are on record: not even their amounts change.
+        dispute.with_user(self.collector).action_withdraw()
+        promise.with_user(self.collector).action_cancel()
+        for record in (dispute, promise):
+            with self.assertRaises(ValidationError):
+                record.with_user(self.collector).write({"amount": 1.0})
+        self.assertEqual((dispute.amount, promise.amount), (100.0, 100.0))
 
     # ------------------------------------------------------------
     # Calls with outcomes
