@@ -26,6 +26,7 @@ class TestCollectionDocuments(DunningTestCommon, HttpCase):
             {"partner_id": cls.company.partner_id.id, "acc_number": IBAN, "bank_id": bank.id}
         )
         cls.collector = cls._create_collector("documents_collector")
+        cls.collector.name = "Dana Collector"
         cls.today = fields.Date.context_today(cls.env["res.partner"])
 
     def _invoice(self, amount, days_late):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from odoo import Command, fields
 from odoo.tests import HttpCase, tagged
-from odoo.tests.common import new_test_user
+from odoo.tests.common import ChromeBrowser, new_test_user
 
 # Waits for a selector, clicks what it is told to, and signals success; any error in
 # the page (a broken view, a traceback) fails the test.
@@ -22,6 +22,7 @@ SCRIPT = """
     for (const [action, selector] of %(steps)s) {
         const el = await waitFor(selector);
         if (action === "click") { el.click(); }
+        if (action === "scroll") { el.scrollIntoView(); }
     }
     console.log("test successful");
 })();
@@ -61,19 +62,25 @@ class TestDunningUi(HttpCase):
         )
         cls.notice = cls.dunning_run.notice_ids.filtered(lambda n: n.partner_id == cls.customer)
 
-    def _check(self, url, steps, screenshot=None):
+    def _check(self, url, steps, screenshot=None, login="admin"):
         code = SCRIPT % {"steps": json.dumps(steps)}
-        self.browser_js(url, code, login="admin", timeout=90)
-        if screenshot:
-            self._screenshot(screenshot)
+        self.browser_js(url, code, login=login, timeout=90)
+        if screenshot and os.environ.get("ACCOUNT_DUNNING_SCREENSHOTS"):
+            self._screenshot(url, code, login, screenshot)
 
-    def _screenshot(self, name):
-        """`make screenshots` keeps what the browser shows for the README."""
-        folder = os.environ.get("ACCOUNT_DUNNING_SCREENSHOTS")
-        if not folder:
-            return
-        image = self.browser._websocket_request("Page.captureScreenshot", params={})
-        Path(folder, f"{name}.png").write_bytes(base64.b64decode(image["data"]))
+    def _screenshot(self, url, code, login, name):
+        """`make screenshots` keeps what the browser shows for the README: the page
+        of `url` once `code` succeeded, as browser_js opens it."""
+        browser = ChromeBrowser(self)
+        try:
+            self.authenticate(login, login, browser=browser)
+            browser.navigate_to(f"{self.base_url()}{url}", wait_stop=True)
+            browser._wait_code_ok(code, 90)
+            image = browser._websocket_request("Page.captureScreenshot", params={})
+        finally:
+            browser.stop()
+        folder = Path(os.environ["ACCOUNT_DUNNING_SCREENSHOTS"])
+        (folder / f"{name}.png").write_bytes(base64.b64decode(image["data"]))
 
     def test_customer_collections_tab(self):
         self._check(
@@ -120,6 +127,7 @@ class TestDunningUi(HttpCase):
         collector = new_test_user(
             self.env,
             login="tour_collector",
+            name="Tess Collector",
             groups="account_dunning.group_dunning_user,base.group_partner_manager",
             company_id=self.company.id,
         )
@@ -164,7 +172,12 @@ class TestDunningUi(HttpCase):
             "account_dunning_collector_call",
             login=collector.login,
         )
-        self._screenshot("worklist")
+        self._check(
+            "/odoo/action-account_dunning.action_account_dunning_worklist",
+            [("wait", ".o_data_row td[name='next_action']")],
+            screenshot="worklist",
+            login=collector.login,
+        )
         self.assertFalse(call.exists(), "the call is done")
         promise = self.env["account.dunning.promise"].search([("partner_id", "=", customer.id)])
         self.assertRecordValues(
@@ -190,6 +203,8 @@ class TestDunningUi(HttpCase):
                 ("click", ".o_notebook a[name='dunning']"),
                 ("wait", "div[name='dunning_event_ids'] .o_data_row"),
                 ("wait", "div[name='dunning_event_ids'] td[name='call_outcome']"),
+                ("scroll", "div[name='dunning_event_ids']"),
             ],
             screenshot="customer-history",
+            login=collector.login,
         )
