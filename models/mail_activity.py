@@ -28,6 +28,8 @@ class MailActivity(models.Model):
             "name": self.env._("Log Call"),
             "res_model": "account.dunning.call.outcome",
             "view_mode": "form",
+            # Called by the web client's ORM service: no server-side action cleaning.
+            "views": [(False, "form")],
             "target": "new",
             "context": {
                 "default_partner_id": self.res_id,

@@ -208,3 +208,33 @@ class TestDunningUi(HttpCase):
             screenshot="customer-history",
             login=collector.login,
         )
+
+    def _activity(self, partner, dunning_call):
+        return self.env["mail.activity"].create(
+            {
+                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                "res_id": partner.id,
+                "activity_type_id": self.env.ref("mail.mail_activity_data_call").id,
+                "summary": "Call about the overdue invoice",
+                "user_id": self.env.ref("base.user_admin").id,
+                "dunning_call": dunning_call,
+            }
+        )
+
+    def test_mark_done_on_a_collection_call_asks_for_its_outcome(self):
+        call = self._activity(self.customer, dunning_call=True)
+        self._check(
+            f"/odoo/res.partner/{self.customer.id}",
+            [
+                ("click", ".o-mail-Activity-markDone"),
+                ("wait", ".modal div[name='outcome'] input[data-value='no_answer']"),
+            ],
+        )
+        self.assertTrue(call.exists(), "not done until its outcome is given")
+        # Any other activity is marked done as Odoo does it.
+        other = self.env["res.partner"].create({"name": "Plain Call Ltd", "is_company": True})
+        self._activity(other, dunning_call=False)
+        self._check(
+            f"/odoo/res.partner/{other.id}",
+            [("click", ".o-mail-Activity-markDone"), ("wait", ".o-mail-ActivityMarkAsDone")],
+        )

@@ -22,13 +22,15 @@ async function openCallOutcome(component, onDone) {
 
 patch(Activity.prototype, {
     async onClickMarkAsDone(ev) {
+        // Odoo's popover is anchored to the button: the event is over after the call.
+        const target = ev.currentTarget;
         const thread = this.thread;
         const opened = await openCallOutcome(this, async () => {
             this.props.onActivityChanged(thread);
             await thread.fetchNewMessages();
         });
         if (!opened) {
-            return super.onClickMarkAsDone(ev);
+            return super.onClickMarkAsDone({ currentTarget: target });
         }
     },
 });
