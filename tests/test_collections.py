@@ -304,6 +304,21 @@ class TestCollections(DunningTestCommon):
         notice.with_user(self.collector).action_retry_email()
         self.assertEqual(notice.email_state, "pending", "queued again")
 
+    def test_a_level_can_send_the_statement_of_account(self):
+        self.level_friendly.send_statement = True
+        other = self.env["res.partner"].create({"name": "No Mail Ltd", "is_company": True})
+        self._create_dunning_invoice(other, 300.0, DUE)
+        run = self._run_dunning(day(7))
+        statement = self.env["mail.mail"].search(
+            [("model", "=", "res.partner"), ("res_id", "=", self.customer.id)]
+        )
+        self.assertEqual(len(statement), 1)
+        self.assertIn("statement of account", statement.subject)
+        self.assertEqual(self._events("statement").partner_id, self.customer)
+        warning = run.log_ids.filtered(lambda log: log.kind == "warning")
+        self.assertEqual(warning.partner_id, other, "said, and the others go on")
+        self.assertIn("no statement of account", warning.message)
+
     # ------------------------------------------------------------
     # History
     # ------------------------------------------------------------
