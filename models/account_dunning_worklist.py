@@ -31,6 +31,7 @@ class AccountDunningWorklist(models.Model):
             "dunning_blocked",
             "dunning_promise_date",
             "dunning_level_id",
+            "last_dunning_date",
             "dunning_disputed_amount",
             "move_type",
             "state",
@@ -40,7 +41,9 @@ class AccountDunningWorklist(models.Model):
         "account.dunning.promise": ["partner_id", "company_id", "amount", "date", "state"],
         "account.dunning.event": ["partner_id", "company_id", "date", "kind"],
         "mail.activity": ["res_model", "res_id", "date_deadline", "dunning_call"],
-        "res.partner": ["dunning_responsible_id", "dunning_credit_hold"],
+        "res.partner": ["dunning_responsible_id", "dunning_credit_hold", "dunning_policy_id"],
+        "res.company": ["dunning_policy_id"],
+        "account.dunning.level": ["policy_id", "sequence", "delay", "min_interval"],
     }
 
     # ------------------------------------------------------------
@@ -83,10 +86,15 @@ class AccountDunningWorklist(models.Model):
     call_date = fields.Date(
         string="Call Due", readonly=True, help="Deadline of the oldest open collection call."
     )
-    next_action = fields.Selection(
-        selection=[("call", "Call"), ("promise", "Promise Due")],
+    level_date = fields.Date(
+        string="Next Level Due",
         readonly=True,
-        help="The next thing to do: the due call, else the promise to check.",
+        help="When the first of the customer's invoices is due for its next dunning level.",
+    )
+    next_action = fields.Selection(
+        selection=[("call", "Call"), ("promise", "Promise Due"), ("level", "Next Level")],
+        readonly=True,
+        help="The earliest of the due call, the promise to check and the next dunning level.",
     )
     next_action_date = fields.Date(readonly=True)
     last_contact_date = fields.Date(
@@ -135,7 +143,8 @@ class AccountDunningWorklist(models.Model):
                 account_move.id, account_move.company_id, account_move.commercial_partner_id,
                 account_move.currency_id, account_move.amount_residual,
                 account_move.invoice_date_due, account_move.dunning_blocked,
-                account_move.dunning_disputed_amount, account_move.dunning_level_id
+                account_move.dunning_disputed_amount, account_move.dunning_level_id,
+                account_move.last_dunning_date, account_move.dunning_promise_date
                 """
             )
         )
@@ -156,9 +165,11 @@ class AccountDunningWorklist(models.Model):
                    promise.amount AS promise_amount,
                    COALESCE(broken.broken, FALSE) AS promise_broken,
                    call.date_deadline AS call_date,
-                   CASE WHEN call.date_deadline IS NOT NULL THEN 'call'
-                        WHEN promise.date IS NOT NULL THEN 'promise' END AS next_action,
-                   COALESCE(call.date_deadline, promise.date) AS next_action_date,
+                   CASE LEAST(call.date_deadline, promise.date, agg.level_date)
+                        WHEN call.date_deadline THEN 'call'
+                        WHEN promise.date THEN 'promise'
+                        WHEN agg.level_date THEN 'level' END AS next_action,
+                   LEAST(call.date_deadline, promise.date, agg.level_date) AS next_action_date,
                    contact.date::date AS last_contact_date
               FROM (
                 SELECT MIN(m.id) AS id,
@@ -179,10 +190,31 @@ class AccountDunningWorklist(models.Model):
                                          ELSE LEAST(COALESCE(m.dunning_disputed_amount, 0),
                                                     m.amount_residual) END), 0)
                            AS amount_disputed,
-                       GREATEST(MAX(%(age)s), 0) AS days_overdue
+                       GREATEST(MAX(%(age)s), 0) AS days_overdue,
+                       MIN(GREATEST(m.invoice_date_due + next_level.delay,
+                                    m.last_dunning_date + next_level.min_interval))
+                           -- Held or promised invoices wait for their dispute or promise.
+                           FILTER (WHERE NOT COALESCE(m.dunning_blocked, FALSE)
+                                     AND m.dunning_promise_date IS NULL
+                                     AND COALESCE(m.dunning_disputed_amount, 0)
+                                         < m.amount_residual) AS level_date
                   FROM (%(moves)s) m
                   JOIN res_partner p ON p.id = m.commercial_partner_id
+                  JOIN res_company company ON company.id = m.company_id
              LEFT JOIN account_dunning_level level ON level.id = m.dunning_level_id
+             -- The invoice's next level on its customer's ladder (by sequence, as
+             -- the policy orders it), else the ladder's first.
+             LEFT JOIN LATERAL (
+                    SELECT candidate.delay, candidate.min_interval
+                      FROM account_dunning_level candidate
+                     WHERE candidate.policy_id = COALESCE(
+                               (p.dunning_policy_id ->> m.company_id::text)::int,
+                               company.dunning_policy_id)
+                       AND (level.id IS NULL
+                            OR (candidate.sequence, candidate.id) > (level.sequence, level.id))
+                  ORDER BY candidate.sequence, candidate.id
+                     LIMIT 1
+                   ) next_level ON TRUE
               GROUP BY m.company_id, m.commercial_partner_id, m.currency_id
               ) agg
          LEFT JOIN LATERAL (

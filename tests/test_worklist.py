@@ -75,8 +75,11 @@ class TestWorklist(DunningTestCommon):
                     "promise_date": date(2026, 7, 10),
                     "promise_amount": 120.0,
                     "promise_broken": False,
-                    "next_action": "promise",
-                    "next_action_date": date(2026, 7, 10),
+                    # The oldest invoice, at the call level since its due date on
+                    # 28 February, is due for the second notice (30 days).
+                    "level_date": date(2026, 3, 30),
+                    "next_action": "level",
+                    "next_action_date": date(2026, 3, 30),
                     "credit_hold": False,
                 }
             ],
