@@ -191,8 +191,10 @@ class AccountDunningWorklist(models.Model):
                                                     m.amount_residual) END), 0)
                            AS amount_disputed,
                        GREATEST(MAX(%(age)s), 0) AS days_overdue,
-                       MIN(GREATEST(m.invoice_date_due + next_level.delay,
-                                    m.last_dunning_date + next_level.min_interval))
+                       MIN(GREATEST(
+                               m.invoice_date_due + COALESCE(after_level.delay, first_level.delay),
+                               m.last_dunning_date
+                                   + COALESCE(after_level.min_interval, first_level.min_interval)))
                            -- Held or promised invoices wait for their dispute or promise.
                            FILTER (WHERE NOT COALESCE(m.dunning_blocked, FALSE)
                                      AND m.dunning_promise_date IS NULL
@@ -202,19 +204,24 @@ class AccountDunningWorklist(models.Model):
                   JOIN res_partner p ON p.id = m.commercial_partner_id
                   JOIN res_company company ON company.id = m.company_id
              LEFT JOIN account_dunning_level level ON level.id = m.dunning_level_id
-             -- The invoice's next level on its customer's ladder (by sequence, as
-             -- the policy orders it), else the ladder's first.
-             LEFT JOIN LATERAL (
-                    SELECT candidate.delay, candidate.min_interval
-                      FROM account_dunning_level candidate
-                     WHERE candidate.policy_id = COALESCE(
-                               (p.dunning_policy_id ->> m.company_id::text)::int,
-                               company.dunning_policy_id)
-                       AND (level.id IS NULL
-                            OR (candidate.sequence, candidate.id) > (level.sequence, level.id))
-                  ORDER BY candidate.sequence, candidate.id
-                     LIMIT 1
-                   ) next_level ON TRUE
+             -- The invoice's next level: the one after its level on that level's
+             -- ladder (by sequence, as the policy orders it), else the first of its
+             -- customer's ladder. Two joins on small tables, not a query per invoice.
+             LEFT JOIN (
+                    SELECT id,
+                           LEAD(delay) OVER ladder AS delay,
+                           LEAD(min_interval) OVER ladder AS min_interval
+                      FROM account_dunning_level
+                    WINDOW ladder AS (PARTITION BY policy_id ORDER BY sequence, id)
+                   ) after_level ON after_level.id = m.dunning_level_id
+             LEFT JOIN (
+                    SELECT DISTINCT ON (policy_id) policy_id, delay, min_interval
+                      FROM account_dunning_level
+                  ORDER BY policy_id, sequence, id
+                   ) first_level ON m.dunning_level_id IS NULL
+                                AND first_level.policy_id = COALESCE(
+                                        (p.dunning_policy_id ->> m.company_id::text)::int,
+                                        company.dunning_policy_id)
               GROUP BY m.company_id, m.commercial_partner_id, m.currency_id
               ) agg
          LEFT JOIN LATERAL (
