@@ -23,19 +23,10 @@ class MailActivity(models.Model):
         self.ensure_one()
         if not self.dunning_call:
             return False
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Log Call"),
-            "res_model": "account.dunning.call.outcome",
-            "view_mode": "form",
-            # Called by the web client's ORM service: no server-side action cleaning.
-            "views": [(False, "form")],
-            "target": "new",
-            "context": {
-                "default_partner_id": self.res_id,
-                "default_activity_id": self.id,
-            },
-        }
+        partner = self.env["res.partner"].browse(self.res_id)
+        return self.env["account.dunning.call.outcome"]._get_dialog_action(
+            partner, self.env.company, self
+        )
 
     # ------------------------------------------------------------
     # BUSINESS METHODS

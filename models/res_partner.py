@@ -264,18 +264,9 @@ class ResPartner(models.Model):
             order="date_deadline, id",
             limit=1,
         )
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Log Call: %(customer)s", customer=partner.name),
-            "res_model": "account.dunning.call.outcome",
-            "view_mode": "form",
-            "target": "new",
-            "context": {
-                "default_partner_id": partner.id,
-                "default_company_id": self.env.company.id,
-                "default_activity_id": call.id,
-            },
-        }
+        return self.env["account.dunning.call.outcome"]._get_dialog_action(
+            partner, self.env.company, call
+        )
 
     def action_dunning_send_statement(self):
         """Email the customer its statement of account."""

@@ -102,6 +102,24 @@ class AccountDunningCallOutcome(models.TransientModel):
     # BUSINESS METHODS
     # ------------------------------------------------------------
 
+    @api.model
+    def _get_dialog_action(self, partner, company, call):
+        """The Log Call dialog for `partner` in `company`, closing `call` if given."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Log Call: %(customer)s", customer=partner.name),
+            "res_model": self._name,
+            "view_mode": "form",
+            # Also opened through the web client's ORM service: no server-side cleaning.
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "default_partner_id": partner.id,
+                "default_company_id": company.id,
+                "default_activity_id": call.id,
+            },
+        }
+
     def _outcome_error_message(self):
         if not self.env.user.has_group("account_dunning.group_dunning_user"):
             return self.env._("Only dunning users log calls.")
