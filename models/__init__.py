@@ -11,6 +11,8 @@ from . import account_dunning_worklist
 from . import account_dunning_event
 from . import account_dunning_promise
 from . import account_dunning_dispute
+from . import account_dunning_payment_plan
+from . import account_dunning_payment_plan_installment
 from . import res_company
 from . import res_config_settings
 from . import res_partner

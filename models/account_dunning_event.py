@@ -54,6 +54,7 @@ class AccountDunningEvent(models.Model):
     email_state = fields.Selection(related="notice_id.email_state", string="Email")
     promise_id = fields.Many2one(comodel_name="account.dunning.promise", readonly=True)
     dispute_id = fields.Many2one(comodel_name="account.dunning.dispute", readonly=True)
+    plan_id = fields.Many2one(comodel_name="account.dunning.payment.plan", readonly=True)
     attachment_id = fields.Many2one(
         comodel_name="ir.attachment", string="Document", readonly=True, ondelete="set null"
     )

@@ -14,6 +14,7 @@ from ..tools.money import (
     uk_fixed_compensation,
 )
 from .account_dunning_level import MAX_DAYS
+from .account_dunning_payment_plan import PLAN_INTEREST_MODES
 from .account_dunning_reference_rate import PRESET_RATE_TYPES
 
 
@@ -73,6 +74,29 @@ class AccountDunningPolicy(models.Model):
         default=True,
         help="When a promise to pay is broken, its invoices move to their next level on the "
         "next run, without waiting for the level's minimum interval.",
+    )
+    plan_interest_mode = fields.Selection(
+        selection=PLAN_INTEREST_MODES,
+        string="Interest During Plans",
+        default="none",
+        required=True,
+    )
+    plan_break_after_missed = fields.Integer(
+        string="Plan Breaks After (missed)",
+        default=1,
+        help="Number of missed installments that breaks a payment plan.",
+    )
+    plan_grace_days = fields.Integer(
+        string="Installment Grace (days)",
+        default=5,
+        help="An installment is missed once unpaid this many days after its date.",
+    )
+    plan_broken_level_id = fields.Many2one(
+        comodel_name="account.dunning.level",
+        string="Level After a Broken Plan",
+        domain="[('policy_id', '=', id)]",
+        help="The level the remaining balance of a broken plan is dunned at next; empty: "
+        "its next level on the ladder, without waiting for the interval.",
     )
     # Interest and charges (issue: late fees and statutory interest).
     interest_method = fields.Selection(
@@ -168,9 +192,20 @@ class AccountDunningPolicy(models.Model):
                     )
                 )
 
-    @api.constrains("min_residual", "promise_grace_days")
+    @api.constrains(
+        "min_residual", "promise_grace_days", "plan_grace_days", "plan_break_after_missed"
+    )
     def _check_min_residual(self):
         for policy in self:
+            if not 0 <= policy.plan_grace_days <= MAX_DAYS or policy.plan_break_after_missed < 1:
+                raise ValidationError(
+                    _(
+                        "Dunning policy “%(policy)s”: a payment plan breaks after at least one "
+                        "missed installment, and its grace days are between 0 and %(max)s.",
+                        policy=policy.name,
+                        max=MAX_DAYS,
+                    )
+                )
             if not 0 <= policy.promise_grace_days <= MAX_DAYS:
                 raise ValidationError(
                     _(
@@ -212,6 +247,12 @@ class AccountDunningPolicy(models.Model):
         """Levels of the policy in ladder order: by sequence, then creation."""
         self.ensure_one()
         return self.level_ids.sorted(lambda level: (level.sequence, level.id))
+
+    def _get_reminder_days_ahead(self):
+        """How many days before a due date this policy reminds, or None."""
+        self.ensure_one()
+        delays = [delay for delay in self.level_ids.mapped("delay") if delay < 0]
+        return -min(delays) if delays else None
 
     def _get_collector(self, company, *first_choices):
         """Who works a customer: the first of `first_choices` (e.g. its collector),
@@ -286,7 +327,7 @@ class AccountDunningPolicy(models.Model):
                         days_late=days_late,
                     )
                 )
-            elif days_late > 0 and not row["blocked"]:
+            elif days_late > 0 and not row["blocked"] and not row["in_plan"]:
                 plan["statements"][row["partner_id"], row["currency_id"]].append(
                     dict(row, days_late=days_late)
                 )
@@ -310,6 +351,8 @@ class AccountDunningPolicy(models.Model):
             return None, "stage"
         if row["blocked"]:
             return None, "blocked"
+        if row["in_plan"]:
+            return None, "plan"
         promise = row["promise_date"]
         if promise and (on_date - promise).days <= ladder["grace_days"]:
             return None, "promise"

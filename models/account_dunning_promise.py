@@ -107,13 +107,8 @@ class AccountDunningPromise(models.Model):
         for promise in self:
             if promise.currency_id.compare_amounts(promise.amount, 0) <= 0:
                 raise ValidationError(self.env._("A promise to pay is for a positive amount."))
-            moves = promise.move_ids
-            strangers = moves.filtered(
-                lambda move, promise=promise: (
-                    move.commercial_partner_id != promise.partner_id.commercial_partner_id
-                    or move.currency_id != promise.currency_id
-                    or move.move_type != "out_invoice"
-                )
+            strangers = promise.move_ids._get_dunning_strangers(
+                promise.partner_id, promise.currency_id
             )
             if strangers:
                 raise ValidationError(
@@ -230,19 +225,13 @@ class AccountDunningPromise(models.Model):
             collector = partner._get_dunning_collector()
             if not collector:
                 continue
-            promise.activity_id = self.env["mail.activity"].create(
-                {
-                    "res_model_id": self.env["ir.model"]._get_id("res.partner"),
-                    "res_id": partner.id,
-                    "activity_type_id": self.env.ref("mail.mail_activity_data_todo").id,
-                    "summary": self.env._(
-                        "Promise %(state)s: %(promise)s",
-                        state=promise._get_state_label(),
-                        promise=promise.display_name,
-                    ),
-                    "user_id": collector.id,
-                    "date_deadline": fields.Date.context_today(self),
-                }
+            promise.activity_id = partner._create_dunning_follow_up(
+                self.env._(
+                    "Promise %(state)s: %(promise)s",
+                    state=promise._get_state_label(),
+                    promise=promise.display_name,
+                ),
+                collector,
             )
 
     def _get_state_label(self):

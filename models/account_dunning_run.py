@@ -159,6 +159,8 @@ class AccountDunningRun(models.Model):
         run = self.sudo().with_company(self.company_id)
         # Promises past their date are settled first: those not kept resume the ladder.
         run.env["account.dunning.promise"]._action_check_due(self.company_id, self.date)
+        # So are payment plans: a broken one brings its invoices back to the ladder.
+        run.env["account.dunning.payment.plan"]._action_check_due(self.company_id, self.date)
         plan = run._prepare_dunning_plan(self.company_id, self.date)
         run._execute_dunning_plan(plan)
         self.write({"state": "done", "duration": time.monotonic() - started})
@@ -216,7 +218,8 @@ class AccountDunningRun(models.Model):
                     account_move.dunning_blocked
                         OR COALESCE(account_move.dunning_disputed_amount, 0)
                            >= account_move.amount_residual AS blocked,
-                    account_move.dunning_promise_date AS promise_date
+                    account_move.dunning_promise_date AS promise_date,
+                    COALESCE(account_move.dunning_plan_active, FALSE) AS in_plan
                     """
                 )
             )

@@ -9,6 +9,7 @@ SKIP_REASONS = [
     ("stage", "Customer at a collection agency or in legal proceedings"),
     ("blocked", "Invoice blocked or disputed"),
     ("promise", "Promise to pay not yet due"),
+    ("plan", "In an active payment plan"),
     ("minimum", "Open amount not above the policy minimum"),
     ("interval", "Minimum interval since the last notice not reached"),
     ("no_policy", "No dunning policy"),

@@ -37,6 +37,16 @@ class AccountDunningWorklist(models.Model):
             "state",
             "payment_state",
             "dunning_awaits_order",
+            "dunning_plan_active",
+        ],
+        "account.dunning.payment.plan": ["partner_id", "company_id", "currency_id", "state"],
+        "account.dunning.payment.plan.installment": [
+            "plan_id",
+            "date",
+            "sequence",
+            "amount",
+            "amount_paid",
+            "state",
         ],
         "account.dunning.promise": ["partner_id", "company_id", "amount", "date", "state"],
         "account.dunning.event": ["partner_id", "company_id", "date", "kind"],
@@ -91,10 +101,31 @@ class AccountDunningWorklist(models.Model):
         readonly=True,
         help="When the first of the customer's invoices is due for its next dunning level.",
     )
-    next_action = fields.Selection(
-        selection=[("call", "Call"), ("promise", "Promise Due"), ("level", "Next Level")],
+    installment_date = fields.Date(
+        string="Next Installment",
         readonly=True,
-        help="The earliest of the due call, the promise to check and the next dunning level.",
+        help="Date of the next unpaid installment of the customer's active payment plan.",
+    )
+    installment_amount = fields.Monetary(string="Installment Due", readonly=True)
+    installment_missed = fields.Boolean(
+        readonly=True,
+        help="An installment of the customer's active payment plan was missed.",
+    )
+    plan_broken = fields.Boolean(
+        string="Broken Plan",
+        readonly=True,
+        help="The customer's last payment plan was broken.",
+    )
+    next_action = fields.Selection(
+        selection=[
+            ("call", "Call"),
+            ("promise", "Promise Due"),
+            ("installment", "Installment Due"),
+            ("level", "Next Level"),
+        ],
+        readonly=True,
+        help="The earliest of the due call, the promise to check, the next installment and the "
+        "next dunning level.",
     )
     next_action_date = fields.Date(readonly=True)
     last_contact_date = fields.Date(
@@ -144,7 +175,8 @@ class AccountDunningWorklist(models.Model):
                 account_move.currency_id, account_move.amount_residual,
                 account_move.invoice_date_due, account_move.dunning_blocked,
                 account_move.dunning_disputed_amount, account_move.dunning_level_id,
-                account_move.last_dunning_date, account_move.dunning_promise_date
+                account_move.last_dunning_date, account_move.dunning_promise_date,
+                account_move.dunning_plan_active
                 """
             )
         )
@@ -165,11 +197,17 @@ class AccountDunningWorklist(models.Model):
                    promise.amount AS promise_amount,
                    COALESCE(broken.broken, FALSE) AS promise_broken,
                    call.date_deadline AS call_date,
-                   CASE LEAST(call.date_deadline, promise.date, agg.level_date)
+                   installment.date AS installment_date,
+                   installment.amount AS installment_amount,
+                   COALESCE(installment.missed, FALSE) AS installment_missed,
+                   COALESCE(plan.broken, FALSE) AS plan_broken,
+                   CASE LEAST(call.date_deadline, promise.date, installment.date, agg.level_date)
                         WHEN call.date_deadline THEN 'call'
                         WHEN promise.date THEN 'promise'
+                        WHEN installment.date THEN 'installment'
                         WHEN agg.level_date THEN 'level' END AS next_action,
-                   LEAST(call.date_deadline, promise.date, agg.level_date) AS next_action_date,
+                   LEAST(call.date_deadline, promise.date, installment.date, agg.level_date)
+                       AS next_action_date,
                    contact.date::date AS last_contact_date
               FROM (
                 SELECT MIN(m.id) AS id,
@@ -195,8 +233,10 @@ class AccountDunningWorklist(models.Model):
                                m.invoice_date_due + COALESCE(after_level.delay, first_level.delay),
                                m.last_dunning_date
                                    + COALESCE(after_level.min_interval, first_level.min_interval)))
-                           -- Held or promised invoices wait for their dispute or promise.
+                           -- Held, promised or planned invoices wait for their dispute,
+                           -- promise or plan.
                            FILTER (WHERE NOT COALESCE(m.dunning_blocked, FALSE)
+                                     AND NOT COALESCE(m.dunning_plan_active, FALSE)
                                      AND m.dunning_promise_date IS NULL
                                      AND COALESCE(m.dunning_disputed_amount, 0)
                                          < m.amount_residual) AS level_date
@@ -237,6 +277,23 @@ class AccountDunningWorklist(models.Model):
                  WHERE pr.partner_id = agg.partner_id AND pr.company_id = agg.company_id
                    AND pr.state != 'cancel'
                ) broken ON TRUE
+         LEFT JOIN LATERAL (
+                SELECT (ARRAY_AGG(inst.date ORDER BY inst.date, inst.sequence, inst.id))[1] AS date,
+                       (ARRAY_AGG(inst.amount - COALESCE(inst.amount_paid, 0)
+                                  ORDER BY inst.date, inst.sequence, inst.id))[1] AS amount,
+                       BOOL_OR(inst.state = 'missed') AS missed
+                  FROM account_dunning_payment_plan_installment inst
+                  JOIN account_dunning_payment_plan pl ON pl.id = inst.plan_id
+                 WHERE pl.partner_id = agg.partner_id AND pl.company_id = agg.company_id
+                   AND pl.currency_id = agg.currency_id AND pl.state = 'active'
+                   AND inst.state != 'paid'
+               ) installment ON TRUE
+         LEFT JOIN LATERAL (
+                SELECT (ARRAY_AGG(pl.state ORDER BY pl.id DESC))[1] = 'broken' AS broken
+                  FROM account_dunning_payment_plan pl
+                 WHERE pl.partner_id = agg.partner_id AND pl.company_id = agg.company_id
+                   AND pl.state IN ('active', 'completed', 'broken')
+               ) plan ON TRUE
          LEFT JOIN LATERAL (
                 SELECT MIN(activity.date_deadline) AS date_deadline
                   FROM mail_activity activity

@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import Decimal
 
 from odoo import _, api, fields, models
@@ -5,6 +6,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 
 from ..tools.ladder import days_overdue
+from ..tools.plan import hold_steps
 from .sale_order import QUOTATION_STATES
 
 DUNNING_MOVE_FIELDS = (
@@ -13,6 +15,8 @@ DUNNING_MOVE_FIELDS = (
     "dunning_blocked",
     "dunning_block_reason",
 )
+# The last day of a hold without end (one day before date.max, which cannot be passed).
+HELD_UNTIL_FURTHER_NOTICE = date(9999, 12, 30)
 # Payment states of a customer invoice that is still to be paid.
 DUNNING_OPEN_PAYMENT_STATES = ("not_paid", "partial")
 # Written by the dunning run alone.
@@ -21,6 +25,7 @@ DUNNING_SERVER_MOVE_FIELDS = (
     "dunning_awaits_order",
     "dunning_promise_date",
     "dunning_disputed_amount",
+    "dunning_plan_active",
 )
 
 
@@ -61,6 +66,21 @@ class AccountMove(models.Model):
         store=True,
         help="The latest date of the open promises to pay this invoice: dunning pauses until "
         "then, plus the policy's grace days.",
+    )
+    dunning_plan_ids = fields.Many2many(
+        comodel_name="account.dunning.payment.plan",
+        relation="account_dunning_payment_plan_move_rel",
+        column1="move_id",
+        column2="plan_id",
+        string="Payment Plans",
+        copy=False,
+        readonly=True,
+    )
+    dunning_plan_active = fields.Boolean(
+        string="In a Payment Plan",
+        compute="_compute_dunning_plan_active",
+        store=True,
+        help="In an active payment plan: off the ladder while the plan holds.",
     )
     dunning_dispute_ids = fields.One2many(
         comodel_name="account.dunning.dispute",
@@ -137,6 +157,11 @@ class AccountMove(models.Model):
                 lambda promise: promise.state == "open"
             ).mapped("date")
             move.dunning_promise_date = max(dates) if dates else False
+
+    @api.depends("dunning_plan_ids.state")
+    def _compute_dunning_plan_active(self):
+        for move in self:
+            move.dunning_plan_active = any(plan.state == "active" for plan in move.dunning_plan_ids)
 
     @api.depends("dunning_dispute_ids.state", "dunning_dispute_ids.amount")
     def _compute_dunning_disputed_amount(self):
@@ -226,6 +251,13 @@ class AccountMove(models.Model):
             },
         }
 
+    def action_dunning_propose_plan(self):
+        """A payment plan for these invoices of one customer, in one currency."""
+        partner = self.commercial_partner_id
+        if len(partner) != 1 or len(self.currency_id) != 1:
+            raise UserError(_("A payment plan covers invoices of one customer in one currency."))
+        return self.env["account.dunning.payment.plan"]._get_propose_action(partner, self)
+
     def action_dunning_promise(self):
         """Record the customer's promise to pay these invoices."""
         partner = self.commercial_partner_id
@@ -308,6 +340,17 @@ class AccountMove(models.Model):
             gross = first.price_total / first.price_subtotal
             first.price_unit += difference / (first.quantity * gross)
 
+    def _get_dunning_strangers(self, partner, currency):
+        """Those of these moves that are not customer invoices of `partner` in
+        `currency`: what a promise or a payment plan cannot cover."""
+        return self.filtered(
+            lambda move: (
+                move.commercial_partner_id != partner.commercial_partner_id
+                or move.currency_id != currency
+                or move.move_type != "out_invoice"
+            )
+        )
+
     def _get_dunning_open_balances(self):
         """The invoice's open amount as a step function [(date_from, amount)], in its
         currency: the total from the day after the due date, lowered by each payment
@@ -323,7 +366,7 @@ class AccountMove(models.Model):
         first_day = fields.Date.add(self.invoice_date_due, days=1)
         total = Decimal(str(self.amount_total)) - Decimal(str(self.dunning_disputed_amount))
         change_days = sorted({first_day} | {day for day, _paid in payments if day > first_day})
-        return [
+        balances = [
             (
                 day,
                 max(
@@ -333,3 +376,10 @@ class AccountMove(models.Model):
             )
             for day in change_days
         ]
+        # A payment plan without interest: its days earn none, even if it broke later.
+        held = [
+            (plan.date_active, plan.date_closed or HELD_UNTIL_FURTHER_NOTICE)
+            for plan in self.dunning_plan_ids
+            if plan.interest_mode == "none" and plan.date_active
+        ]
+        return hold_steps(balances, held)

@@ -133,6 +133,12 @@ class ResPartner(models.Model):
         string="Disputes",
         groups="account.group_account_invoice,account.group_account_readonly",
     )
+    dunning_plan_ids = fields.One2many(
+        comodel_name="account.dunning.payment.plan",
+        inverse_name="partner_id",
+        string="Payment Plans",
+        groups="account.group_account_invoice,account.group_account_readonly",
+    )
     dunning_statement_date = fields.Date(
         string="Last Statement",
         company_dependent=True,
@@ -268,6 +274,18 @@ class ResPartner(models.Model):
             partner, self.env.company, call
         )
 
+    def action_dunning_propose_plan(self):
+        """A new payment plan for this customer's overdue invoices."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        moves = self.env["account.move"].search(
+            [
+                *self._get_dunning_overdue_domain(partner, fields.Date.context_today(self)),
+                ("dunning_plan_active", "=", False),
+            ]
+        )
+        return self.env["account.dunning.payment.plan"]._get_propose_action(partner, moves)
+
     def action_dunning_send_statement(self):
         """Email the customer its statement of account."""
         self._action_send_dunning_statement()
@@ -315,6 +333,21 @@ class ResPartner(models.Model):
         ]
 
     @api.model
+    def _create_dunning_follow_up(self, summary, user):
+        """A to-do for `user` on this customer, due today: the ladder resumes after a
+        broken promise or plan."""
+        self.ensure_one()
+        return self.env["mail.activity"].create(
+            {
+                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                "res_id": self.id,
+                "activity_type_id": self.env.ref("mail.mail_activity_data_todo").id,
+                "summary": summary,
+                "user_id": user.id,
+                "date_deadline": fields.Date.context_today(self),
+            }
+        )
+
     def _get_dunning_overdue_domain(self, commercial_partners, today):
         return [
             *self._get_dunning_open_items_domain(commercial_partners),

@@ -11,3 +11,5 @@ from . import test_dunning_letters
 from . import test_worklist
 from . import test_collections
 from . import test_collection_documents
+from . import test_payment_plans
+from . import test_payment_plan_documents

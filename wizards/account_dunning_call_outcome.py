@@ -96,6 +96,18 @@ class AccountDunningCallOutcome(models.TransientModel):
         if error:
             raise UserError(error)
         self._action_log_outcome()
+        if self.outcome == "plan_requested":
+            # The customer asked for a plan: draw it up now, on the invoices spoken of.
+            partner = self.partner_id.commercial_partner_id.with_company(self.company_id)
+            return (
+                partner.action_dunning_propose_plan()
+                if not self.move_ids
+                else (
+                    self.env["account.dunning.payment.plan"]._get_propose_action(
+                        partner, self.move_ids
+                    )
+                )
+            )
         return {"type": "ir.actions.act_window_close"}
 
     # ------------------------------------------------------------
@@ -192,12 +204,6 @@ class AccountDunningCallOutcome(models.TransientModel):
             ),
             "wrong_contact": (
                 self.env._("Find the right contact for collections"),
-                "mail.mail_activity_data_todo",
-                fields.Date.context_today(self),
-                False,
-            ),
-            "plan_requested": (
-                self.env._("Propose a payment plan"),
                 "mail.mail_activity_data_todo",
                 fields.Date.context_today(self),
                 False,

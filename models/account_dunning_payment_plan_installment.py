@@ -1,0 +1,130 @@
+from odoo import api, fields, models
+
+INSTALLMENT_STATES = [
+    ("open", "To Pay"),
+    ("partial", "Partly Paid"),
+    ("paid", "Paid"),
+    ("missed", "Missed"),
+]
+
+# Written by the server alone: what was paid and told.
+INSTALLMENT_SERVER_FIELDS = ("state", "amount_paid", "reminded_on", "missed_notified_on")
+
+
+class AccountDunningPaymentPlanInstallment(models.Model):
+    _name = "account.dunning.payment.plan.installment"
+    _inherit = ["account.dunning.mixin"]
+    _description = "Payment Plan Installment"
+    _order = "plan_id, date, sequence, id"
+    _check_company_auto = True
+
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
+
+    plan_id = fields.Many2one(
+        comodel_name="account.dunning.payment.plan",
+        required=True,
+        index=True,
+        ondelete="cascade",
+    )
+    company_id = fields.Many2one(related="plan_id.company_id", store=True)
+    partner_id = fields.Many2one(related="plan_id.partner_id", store=True)
+    currency_id = fields.Many2one(related="plan_id.currency_id", store=True)
+    sequence = fields.Integer(default=10)
+    is_down_payment = fields.Boolean(string="Down Payment")
+    date = fields.Date(required=True)
+    amount = fields.Monetary(required=True)
+    amount_paid = fields.Monetary(readonly=True)
+    amount_due = fields.Monetary(compute="_compute_amount_due")
+    state = fields.Selection(
+        selection=INSTALLMENT_STATES, default="open", required=True, readonly=True
+    )
+    reminded_on = fields.Date(
+        readonly=True, help="When the customer was reminded of this installment."
+    )
+    missed_notified_on = fields.Date(readonly=True)
+
+    # ------------------------------------------------------------
+    # COMPUTE METHODS
+    # ------------------------------------------------------------
+
+    @api.depends("amount", "amount_paid")
+    def _compute_amount_due(self):
+        for installment in self:
+            installment.amount_due = installment.amount - installment.amount_paid
+
+    @api.depends("plan_id.name", "date", "amount")
+    def _compute_display_name(self):
+        for installment in self:
+            installment.display_name = self.env._(
+                "%(plan)s: %(amount)s on %(date)s",
+                plan=installment.plan_id.name,
+                amount=installment.currency_id.format(installment.amount),
+                date=installment.date,
+            )
+
+    # ------------------------------------------------------------
+    # CRUD METHODS
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        installments = super().create(vals_list)
+        installments.plan_id._check_state("draft")
+        return installments
+
+    def write(self, vals):
+        # The schedule is the agreement: it changes only while the plan is a draft.
+        if {"plan_id", "date", "amount", "sequence", "is_down_payment"}.intersection(vals):
+            self.check_access("write")
+            self.plan_id._check_state("draft")
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_draft(self):
+        self.plan_id._check_state("draft")
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _dunning_protected_fields(self):
+        return set(INSTALLMENT_SERVER_FIELDS)
+
+    @api.model
+    def _dunning_field_group(self, field_name):
+        return None
+
+    def _action_remind(self, on_date):
+        """Remind customers of the installments coming due, as many days ahead as
+        their policy's reminder before the due date."""
+        template = self.env.ref("account_dunning.mail_template_payment_plan_reminder")
+        due = self.browse()
+        for installment in self.filtered(
+            lambda installment: (
+                installment.state in ("open", "partial") and not installment.reminded_on
+            )
+        ):
+            plan = installment.plan_id
+            policy = plan.partner_id.with_company(plan.company_id)._get_dunning_policy()
+            days_ahead = policy._get_reminder_days_ahead() if policy else None
+            if days_ahead is not None and 0 <= (installment.date - on_date).days <= days_ahead:
+                due |= installment
+        for installment in due:
+            installment.plan_id.with_context(
+                dunning_installment_id=installment.id
+            ).message_post_with_source(template, subtype_xmlid="mail.mt_comment")
+        # sudo: when the customer was reminded is written by the server alone.
+        due.sudo().reminded_on = on_date
+        return due
+
+    def _action_notify_missed(self):
+        """Tell the customer an installment was missed, and what follows."""
+        template = self.env.ref("account_dunning.mail_template_payment_plan_missed")
+        for installment in self:
+            installment.plan_id.with_context(
+                dunning_installment_id=installment.id
+            ).message_post_with_source(template, subtype_xmlid="mail.mt_comment")
+        self.sudo().missed_notified_on = fields.Date.context_today(self)  # sudo: server-written
