@@ -26,6 +26,7 @@ PLAN_SERVER_FIELDS = (
     "signed_by",
     "signed_on",
     "accepted_by_id",
+    "date_proposed",
     "date_active",
     "date_closed",
     "agreement_id",
@@ -177,6 +178,7 @@ class AccountDunningPaymentPlan(models.Model):
     signed_by = fields.Char(copy=False)
     signed_on = fields.Datetime(copy=False)
     accepted_by_id = fields.Many2one(comodel_name="res.users", readonly=True, copy=False)
+    date_proposed = fields.Date(string="Proposed On", readonly=True, copy=False)
     date_active = fields.Date(string="Active Since", readonly=True, copy=False)
     date_closed = fields.Date(string="Closed On", readonly=True, copy=False)
     close_reason = fields.Text(
@@ -310,6 +312,8 @@ class AccountDunningPaymentPlan(models.Model):
             error = plan._open_error_message()
             if error:
                 raise UserError(error)
+        # A plan starts with the schedule its terms give; edited later by hand, if need be.
+        plans.filtered(lambda plan: not plan.installment_ids).action_compute_schedule()
         plans._record_events(self.env._("drawn up"))
         return plans
 
@@ -357,7 +361,7 @@ class AccountDunningPaymentPlan(models.Model):
             if error:
                 raise UserError(error)
         # sudo: the state is written by the server alone (see PLAN_SERVER_FIELDS).
-        self.sudo().state = "proposed"
+        self.sudo().write({"state": "proposed", "date_proposed": fields.Date.context_today(self)})
         self._action_send_agreement()
         self._record_events(self.env._("proposed"))
         return True

@@ -121,10 +121,12 @@ class AccountDunningPaymentPlanInstallment(models.Model):
         return due
 
     def _action_notify_missed(self):
-        """Tell the customer an installment was missed, and what follows."""
+        """Tell the customer an installment was missed, and what follows: one email
+        per plan, about the latest of these installments."""
         template = self.env.ref("account_dunning.mail_template_payment_plan_missed")
-        for installment in self:
-            installment.plan_id.with_context(
-                dunning_installment_id=installment.id
-            ).message_post_with_source(template, subtype_xmlid="mail.mt_comment")
+        for plan in self.plan_id:
+            installment = self.filtered(lambda i, plan=plan: i.plan_id == plan).sorted("date")[-1]
+            plan.with_context(dunning_installment_id=installment.id).message_post_with_source(
+                template, subtype_xmlid="mail.mt_comment"
+            )
         self.sudo().missed_notified_on = fields.Date.context_today(self)  # sudo: server-written

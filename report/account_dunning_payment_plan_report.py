@@ -1,4 +1,4 @@
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.tools import format_amount, format_date
 
 
@@ -41,7 +41,9 @@ class ReportPaymentPlan(models.AbstractModel):
                 qr = (False, False)
             values[plan.id] = {
                 "lang": lang,
-                "date": format_date(self.env, plan.create_date, lang_code=lang),
+                "date": format_date(
+                    self.env, plan.date_proposed or fields.Date.context_today(plan), lang_code=lang
+                ),
                 "invoices": [
                     {
                         "invoice": move.name,

@@ -5,6 +5,8 @@ from odoo.tests.common import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
+# The company's account on the letters: a German IBAN of the SEPA zone.
+IBAN = "DE89370400440532013000"
 # The due date of the tests' invoices, and the day `offset` days after it.
 DUE = date(2026, 1, 31)
 
@@ -35,6 +37,16 @@ class DunningTestCommon(AccountTestInvoicingCommon):
         )
         cls.customer_contact = cls.env["res.partner"].create(
             {"name": "Ms Rowe", "parent_id": cls.customer.id, "email": "rowe@lakeside.example.com"}
+        )
+
+    @classmethod
+    def _setup_letterhead(cls):
+        """The company as its letters show it: name, address and an IBAN with its
+        bank's BIC, which the EPC QR code carries. Returns the bank account."""
+        cls.company.write({"name": "Lakeside Supplies Ltd", "street": "1 Quay Street"})
+        bank = cls.env["res.bank"].create({"name": "Commerzbank", "bic": "COBADEFFXXX"})
+        return cls.env["res.partner.bank"].create(
+            {"partner_id": cls.company.partner_id.id, "acc_number": IBAN, "bank_id": bank.id}
         )
 
     @classmethod

@@ -8,7 +8,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 
 from .common import DunningTestCommon
-from .test_dunning_letters import IBAN, pdf_qr_codes, pdf_text
+from .test_dunning_letters import pdf_qr_codes, pdf_text
 
 
 @tagged("post_install", "-at_install")
@@ -20,11 +20,7 @@ class TestCollectionDocuments(DunningTestCommon, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.eur = cls.setup_other_currency("EUR", rates=[("2016-01-01", 1.0)])
-        cls.company.write({"name": "Lakeside Supplies Ltd", "street": "1 Quay Street"})
-        bank = cls.env["res.bank"].create({"name": "Commerzbank", "bic": "COBADEFFXXX"})
-        cls.env["res.partner.bank"].create(
-            {"partner_id": cls.company.partner_id.id, "acc_number": IBAN, "bank_id": bank.id}
-        )
+        cls._setup_letterhead()
         cls.collector = cls._create_collector("documents_collector")
         cls.collector.name = "Dana Collector"
         cls.today = fields.Date.context_today(cls.env["res.partner"])

@@ -14,9 +14,7 @@ from odoo.tools.pdf import PdfFileReader
 from odoo.addons.base.models.ir_actions_report import IrActionsReport as OdooReport
 
 from ..models import ir_actions_report
-from .common import DUE, DunningTestCommon, day
-
-IBAN = "DE89370400440532013000"
+from .common import DUE, IBAN, DunningTestCommon, day
 
 
 def pdf_text(pdf):
@@ -52,6 +50,23 @@ def pdf_qr_codes(pdf):
         shutil.rmtree(folder)
 
 
+def save_pages(pdf, folder, names):
+    """Page N of `pdf` as `folder`/names[N-1].png, at 60 dpi: the README's pictures."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "document.pdf").write_bytes(pdf)
+    for page, name in enumerate(names, start=1):
+        subprocess.run(
+            [
+                *("pdftoppm", "-r", "60", "-png", "-singlefile"),
+                *("-f", str(page), "-l", str(page)),
+                folder / "document.pdf",
+                folder / name,
+            ],
+            check=True,
+        )
+    (folder / "document.pdf").unlink()
+
+
 @tagged("post_install", "-at_install")
 class TestDunningLetters(DunningTestCommon, HttpCase):
     """Real PDFs of the letters, read back with pdftotext and zbarimg. An HttpCase:
@@ -69,11 +84,7 @@ class TestDunningLetters(DunningTestCommon, HttpCase):
         cls.env["ir.module.module"]._load_module_terms(
             ["base", "account_dunning"], ["fr_FR", "de_DE", "es_ES"]
         )
-        cls.company.write({"name": "Lakeside Supplies Ltd", "street": "1 Quay Street"})
-        bank = cls.env["res.bank"].create({"name": "Commerzbank", "bic": "COBADEFFXXX"})
-        cls.bank_account = cls.env["res.partner.bank"].create(
-            {"partner_id": cls.company.partner_id.id, "acc_number": IBAN, "bank_id": bank.id}
-        )
+        cls.bank_account = cls._setup_letterhead()
         cls.policy.jump_to_highest_level = True
         cls.customer.write({"lang": "en_US", "street": "4 Mill Lane", "city": "York"})
 
@@ -311,22 +322,11 @@ class TestDunningLetters(DunningTestCommon, HttpCase):
             self._assert_in(notice.name, text)
         # `make screenshots` keeps one page of each kind for the README.
         if folder := os.environ.get("ACCOUNT_DUNNING_SCREENSHOTS"):
-            self._save_pages(pdf, Path(folder), ["friendly", "second", "final", "pre_legal"])
-
-    def _save_pages(self, pdf, folder, names):
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "letters.pdf").write_bytes(pdf)
-        for page, name in enumerate(names, start=1):
-            subprocess.run(
-                [
-                    *("pdftoppm", "-r", "60", "-png", "-singlefile"),
-                    *("-f", str(page), "-l", str(page)),
-                    folder / "letters.pdf",
-                    folder / f"letter-{name}",
-                ],
-                check=True,
+            save_pages(
+                pdf,
+                Path(folder),
+                [f"letter-{kind}" for kind in ("friendly", "second", "final", "pre_legal")],
             )
-        (folder / "letters.pdf").unlink()
 
     def test_print_letters_renders_one_batch_and_marks_them_printed(self):
         self._customers_with_an_overdue_invoice("Batch", 3)

@@ -1,10 +1,13 @@
+import os
+from pathlib import Path
+
 from freezegun import freeze_time
 
 from odoo import Command
 from odoo.tests import HttpCase, tagged
 
-from .common import DUE, DunningTestCommon, day
-from .test_dunning_letters import IBAN, pdf_qr_codes, pdf_text
+from .common import DUE, IBAN, DunningTestCommon, day
+from .test_dunning_letters import pdf_qr_codes, pdf_text, save_pages
 
 
 @tagged("post_install", "-at_install")
@@ -17,13 +20,10 @@ class TestPaymentPlanDocuments(DunningTestCommon, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.eur = cls.setup_other_currency("EUR", rates=[("2016-01-01", 1.0)])
-        cls.company.write({"name": "Lakeside Supplies Ltd", "street": "1 Quay Street"})
-        bank = cls.env["res.bank"].create({"name": "Commerzbank", "bic": "COBADEFFXXX"})
-        cls.env["res.partner.bank"].create(
-            {"partner_id": cls.company.partner_id.id, "acc_number": IBAN, "bank_id": bank.id}
-        )
+        cls._setup_letterhead()
         cls.customer.write({"lang": "en_US", "street": "4 Mill Lane", "city": "York"})
         cls.collector = cls._create_collector("plan_doc_collector")
+        cls.collector.write({"name": "Casey Collins", "email": "casey@lakeside.example.com"})
         cls.invoices = cls._create_dunning_invoice(
             cls.customer, 1000.0, DUE, currency_id=cls.eur.id
         ) | cls._create_dunning_invoice(cls.customer, 500.0, day(10), currency_id=cls.eur.id)
@@ -39,7 +39,6 @@ class TestPaymentPlanDocuments(DunningTestCommon, HttpCase):
                 }
             )
         )
-        cls.plan.action_compute_schedule()
 
     def test_the_agreement_shows_the_schedule_the_words_and_the_next_installments_qr(self):
         with freeze_time(day(30)):
@@ -61,10 +60,14 @@ class TestPaymentPlanDocuments(DunningTestCommon, HttpCase):
         ):
             self.assertIn(row, text, text[:2000])
         self.assertIn("After 1 missed installment(s) the plan ends", text)
+        self.assertIn("03/02/2026", text, "the letter is dated the day it was proposed")
         codes = pdf_qr_codes(pdf)
         self.assertEqual(len(codes), 1)
         fields = codes[0].split("\n")
         self.assertEqual((fields[6], fields[7], fields[10]), (IBAN, "EUR500.00", self.plan.name))
+        # `make screenshots` keeps the agreement for the README.
+        if folder := os.environ.get("ACCOUNT_DUNNING_SCREENSHOTS"):
+            save_pages(pdf, Path(folder), ["payment-plan-agreement", "payment-plan-agreement-2"])
         # Part of the first installment paid: the QR asks for the rest of it.
         self.env["account.payment.register"].with_context(
             active_model="account.move", active_ids=self.invoices[0].ids
@@ -137,3 +140,17 @@ class TestPaymentPlanDocuments(DunningTestCommon, HttpCase):
         response = self.url_open(f"/my/payment_plans/{self.plan.id}")
         self.assertNotIn(self.plan.name, response.text)
         self.assertTrue(stranger)
+
+    def test_the_agreement_in_the_customers_language(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        # base: the currencies' unit names, which Odoo's amount in words uses.
+        self.env["ir.module.module"]._load_module_terms(["base", "account_dunning"], ["de_DE"])
+        self.customer.lang = "de_DE"
+        report = self.env.ref("account_dunning.action_report_payment_plan")
+        pdf, _kind = report.with_context(force_report_rendering=True)._render_qweb_pdf(
+            report, res_ids=self.plan.ids
+        )
+        text = pdf_text(pdf)
+        for words in ("Ratenplan-Vereinbarung", "Zahlungsplan", "Saldo danach", "Bedingungen"):
+            self.assertIn(words, text)
+        self.assertIn("tausendfünfhundert", text.lower())

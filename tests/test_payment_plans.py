@@ -34,7 +34,6 @@ class TestPaymentPlans(DunningTestCommon):
                 **values,
             }
         )
-        plan.action_compute_schedule()
         return plan
 
     def _active_plan(self, **values):
@@ -295,6 +294,7 @@ class TestPaymentPlans(DunningTestCommon):
             form.installment_count = 2
         plan = form.record
         self.assertEqual(plan.move_ids, self.invoices)
+        self.assertEqual(plan.installment_ids.mapped("amount"), [750.0, 750.0], "computed at once")
         # A selection of invoices.
         plan.close_reason = "Drawn up again"
         plan.action_cancel()

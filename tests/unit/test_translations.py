@@ -9,6 +9,7 @@ UNTRANSLATED = {
     "'Dunning letter - %s' % (object.name or '').replace('/', '-')",
     "'Statement of account - %s' % (object.commercial_partner_id.name or '')",
     "'Collection dossier - %s' % (object.commercial_partner_id.name or '')",
+    "'Payment plan - %s' % (object.name or '').replace('/', '-')",
 }
 
 
