@@ -24,6 +24,15 @@ for lang in ("fr_FR", "de_DE"):
 env["ir.module.module"]._load_module_terms(["account_dunning"], ["fr_FR", "de_DE"])
 env.ref("account_dunning.partner_harbor").lang = "de_DE"
 env.ref("account_dunning.partner_cobalt").lang = "fr_FR"
+# Payment plans: both agreements go out and the collector records both acceptances;
+# Oakridge's first installment is long missed, so its plan breaks.
+plans = env.ref("account_dunning.payment_plan_pinecrest") | env.ref(
+    "account_dunning.payment_plan_oakridge"
+)
+plans.action_propose()
+plans.action_accept()
+env["account.dunning.payment.plan"]._action_check_due(company, fields.Date.today())
+print(f"Payment plans: {', '.join(f'{p.name} {p.state}' for p in plans)}")
 # Two weeks from now, the demo's customers have moved up the ladder.
 run = (
     env["account.dunning.run"]
