@@ -1,4 +1,9 @@
+from decimal import Decimal
+
 from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+
+from ..tools.money import fee_less_compensation
 
 CHARGE_KINDS = [("fee", "Fee"), ("interest", "Interest"), ("compensation", "Compensation")]
 
@@ -43,9 +48,12 @@ class AccountDunningCharge(models.Model):
             "A notice charges its fee once.",
         ),
         (
+            # Overlapping periods too: a range per invoice, without the btree_gist
+            # extension (the invoice as a one-value range).
             "interest_once_per_period",
-            "EXCLUDE (move_id WITH =, period_from WITH =) WHERE (kind = 'interest')",
-            "The interest of an invoice is charged once for each period.",
+            "EXCLUDE USING gist (int4range(move_id, move_id, '[]') WITH &&, "
+            "daterange(period_from, period_to, '[]') WITH &&) WHERE (kind = 'interest')",
+            "The interest of an invoice is charged once for each day.",
         ),
         (
             "compensation_once_per_invoice",
@@ -53,6 +61,13 @@ class AccountDunningCharge(models.Model):
             "The flat compensation of an invoice is charged once, ever.",
         ),
     ]
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_invoiced(self):
+        # An invoiced charge is a fact, waived or not: deleting it would free its
+        # period, or its level's fee, to be charged again.
+        if any(charge.charge_move_id for charge in self):
+            raise UserError(self.env._("An invoiced charge stays on record: waive it instead."))
 
     @api.model
     def _create_for_notices(self, notices):
@@ -64,6 +79,7 @@ class AccountDunningCharge(models.Model):
             lambda notice: (
                 notice.level_id.fee_fixed
                 or notice.level_id.fee_percent
+                or notice.level_id.fee_min
                 or notice.level_id.policy_id.interest_method != "none"
             )
         )
@@ -81,25 +97,85 @@ class AccountDunningCharge(models.Model):
         compensated = set(
             Charge.search([("kind", "=", "compensation"), ("move_id", "in", moves.ids)]).move_id.ids
         )
+        # The fee of a level is charged once per invoice, ever: also after a waiver
+        # and the notice's cancellation put the invoice back at the level before.
+        fee_charged = {
+            (move.id, charge.level_id.id)
+            for charge in Charge.search(
+                [
+                    ("kind", "=", "fee"),
+                    ("charge_move_id", "!=", False),
+                    ("notice_id.line_ids.move_id", "in", moves.ids),
+                ]
+            )
+            # The lines the fee was charged for: those that reached its level (a
+            # cancelled notice keeps their level, not their `dunned` flag).
+            for move in charge.notice_id.line_ids.filtered(
+                lambda line, charge=charge: line.level_id == charge.level_id
+            ).move_id
+        }
         known_rates = self.env["account.dunning.reference.rate"]._get_known_rates()
         rated = self.env["account.dunning.notice"]._get_rated_currency_ids(notices.company_id)
         missing_rates = {}
         values = []
         for notice in notices:
             policy = notice.level_id.policy_id
-            values += notice.level_id._prepare_fee_charge_values(notice, rated)
+            fees = notice.level_id._prepare_fee_charge_values(notice, rated)
+            if any(
+                (line.move_id.id, notice.level_id.id) in fee_charged
+                for line in notice.line_ids.filtered("dunned")
+            ):
+                fees = []
+            compensations = []
             for line in notice.line_ids.filtered("dunned"):
                 move = line.move_id
-                if policy.interest_method != "none" and (
-                    not move.dunning_charge_notice_id or policy.interest_on_charges
-                ):
+                if not move.dunning_charge_notice_id or policy.interest_on_charges:
                     values += policy._prepare_interest_charge_values(
                         notice, move, last_interest.get(move), known_rates, missing_rates
                     )
                 if move.id not in compensated:
-                    values += policy._prepare_compensation_charge_values(notice, move, rated)
+                    compensations += policy._prepare_compensation_charge_values(notice, move, rated)
+            if policy.fee_less_compensation:
+                fees = self._prepare_fee_less_compensation(notice, fees, compensations)
+            values += fees + compensations
         self.env["account.dunning.run.log"]._log_notices("warning", missing_rates)
         return Charge.create(values)
+
+    @api.model
+    def _prepare_fee_less_compensation(self, notice, fees, compensations):
+        """The fee charged beside a statutory flat compensation is only what it
+        exceeds it by (recovery costs beyond the fixed sum)."""
+        compensation = sum(values["amount"] for values in compensations)
+        if not fees or not compensation:
+            return fees
+        kept = []
+        for values in fees:
+            amount = float(
+                fee_less_compensation(Decimal(str(values["amount"])), Decimal(str(compensation)))
+            )
+            if notice.currency_id.compare_amounts(amount, 0) > 0:
+                kept.append(
+                    dict(
+                        values,
+                        amount=amount,
+                        detail=self.env._(
+                            "%(fee)s less the fixed compensation of %(compensation)s",
+                            fee=notice.currency_id.format(values["amount"]),
+                            compensation=notice.currency_id.format(compensation),
+                        ),
+                    )
+                )
+        return kept
+
+    def _get_invoiced_amount(self):
+        """What the charge invoice asks for this charge: a fee with its tax; interest
+        and statutory compensation are damages, not supplies, and bear none."""
+        self.ensure_one()
+        tax = self.level_id.fee_tax_id if self.kind == "fee" else self.env["account.tax"]
+        if not tax:
+            return self.amount
+        taxes = tax.compute_all(self.amount, currency=self.currency_id, quantity=1.0)
+        return taxes["total_included"]
 
     def _prepare_invoice_line_values(self, policy):
         """The line of the charge invoice for this charge."""

@@ -273,13 +273,21 @@ class AccountDunningLevel(models.Model):
         return dict(self._fields["escalation"]._description_selection(self.env))[self.escalation]
 
     def _prepare_fee_charge_values(self, notice, rated):
-        """The fee this level charges with `notice`, in the notice's currency."""
+        """The fee this level charges with `notice`, in the notice's currency, on the
+        commercial debt it dunns: our own charge invoices bear no fee."""
         level = self
-        if not (level.fee_fixed or level.fee_percent):
+        if not (level.fee_fixed or level.fee_percent or level.fee_min):
+            return []
+        base = sum(
+            line.amount_residual
+            for line in notice.line_ids
+            if line.dunned and not line.move_id.dunning_charge_notice_id
+        )
+        if not notice.currency_id.compare_amounts(base, 0) > 0:
             return []
         company_currency = notice.company_id.currency_id
         amount = fee_amount(
-            Decimal(str(notice.amount_dunned)),
+            Decimal(str(base)),
             fixed=Decimal(
                 str(notice._to_notice_currency(level.fee_fixed, company_currency, rated))
             ),
@@ -296,7 +304,7 @@ class AccountDunningLevel(models.Model):
                 "notice_id": notice.id,
                 "kind": "fee",
                 "level_id": level.id,
-                "base": notice.amount_dunned,
+                "base": base,
                 "rate": level.fee_percent,
                 "amount": float(
                     round_money(amount, currency_quantum(notice.currency_id.decimal_places))

@@ -17,6 +17,12 @@ from .account_dunning_level import MAX_DAYS
 from .account_dunning_payment_plan import PLAN_INTEREST_MODES
 from .account_dunning_reference_rate import PRESET_RATE_TYPES
 
+# Presets that read a euro reference rate (ECB, Bundesbank): for euro debts only.
+EURO_PRESETS = ("eu", "de_b2b", "de_b2c", "fr")
+# What a policy's preset becomes for a consumer: the consumer rate where the law
+# has one, else no statutory interest.
+CONSUMER_INTEREST_METHODS = {"de_b2b": "de_b2c", "eu": "none", "fr": "none", "uk": "none"}
+
 
 class AccountDunningPolicy(models.Model):
     _name = "account.dunning.policy"
@@ -121,7 +127,15 @@ class AccountDunningPolicy(models.Model):
     )
     interest_on_charges = fields.Boolean(
         string="Interest on Charges",
-        help="Charge invoices earn interest too. Off by default.",
+        help="Charge invoices earn interest too: interest on interest. Off by default, and "
+        "only with a fixed rate: the statutory regimes do not allow it.",
+    )
+    fee_less_compensation = fields.Boolean(
+        string="Fees Less the Compensation",
+        default=True,
+        help="A level's fee charged with a statutory flat compensation (EUR 40, or the UK's "
+        "sum) is reduced by it: only recovery costs beyond the fixed sum may be charged "
+        "(Directive 2011/7/EU art. 6(3), §288(5) BGB, UK Late Payment Act s.5A).",
     )
     charge_product_id = fields.Many2one(
         comodel_name="product.product",
@@ -171,9 +185,18 @@ class AccountDunningPolicy(models.Model):
     def _check_level_ids(self):
         self._check_level_order()
 
-    @api.constrains("interest_method", "interest_rate")
+    @api.constrains("interest_method", "interest_rate", "interest_on_charges")
     def _check_interest(self):
         for policy in self:
+            if policy.interest_on_charges and policy.interest_method not in ("none", "fixed"):
+                raise ValidationError(
+                    _(
+                        "Dunning policy “%(policy)s”: interest on charges is interest on "
+                        "interest, which the statutory regimes do not allow (Germany: §289 BGB; "
+                        "France: art. 1343-2 Code civil). Use it with a fixed rate only.",
+                        policy=policy.display_name,
+                    )
+                )
             if policy.interest_rate < 0 or policy.interest_rate > 100:
                 raise ValidationError(
                     _(
@@ -397,33 +420,57 @@ class AccountDunningPolicy(models.Model):
             }
         return ladders
 
+    def _get_interest_method(self, partner):
+        """The interest method this policy applies to `partner`'s debts. Consumers
+        (individuals) pay the consumer rate where the law has one (§288(1) BGB: base
+        rate + 5), and none under the regimes for business debts only (Directive
+        2011/7/EU, French Code de commerce L441-10, UK Late Payment Act 1998)."""
+        self.ensure_one()
+        if partner.commercial_partner_id.is_company:
+            return self.interest_method
+        return CONSUMER_INTEREST_METHODS.get(self.interest_method, self.interest_method)
+
     def _prepare_interest_charge_values(
         self, notice, move, last_charged_until, known_rates, missing_rates=None
     ):
         """The interest of `move` this policy charges with `notice`, from the day after
         `last_charged_until` (or the due date); a missing reference rate leaves it out
-        and is noted in `missing_rates`."""
+        and is noted in `missing_rates`, as is a euro rate asked of another currency."""
         policy = self
+        method = policy._get_interest_method(notice.partner_id)
         start = last_charged_until or move.invoice_date_due
-        if notice.date <= start:
+        if method == "none" or notice.date <= start:
             return []
         first_day = fields.Date.add(start, days=1)
         Rate = self.env["account.dunning.reference.rate"]
-        if policy.interest_method == "fixed":
+        if method in EURO_PRESETS and move.currency_id.name != "EUR":
+            # The ECB's and the Bundesbank's rates are euro rates: no guess for others.
+            if missing_rates is not None:
+                missing_rates[notice] = self.env._(
+                    "No statutory interest on %(invoice)s: the %(preset)s reads a euro reference"
+                    " rate and the invoice is in %(currency)s. Use a fixed rate for debts in"
+                    " other currencies.",
+                    invoice=move.name,
+                    preset=dict(self._fields["interest_method"]._description_selection(self.env))[
+                        method
+                    ],
+                    currency=move.currency_id.name,
+                )
+            return []
+        if method == "fixed":
             rates = [(date.min, Decimal(str(policy.interest_rate)))]
         else:
+            overdue_from = fields.Date.add(move.invoice_date_due, days=1)
             missing = Rate._get_missing_reference_date(
-                policy.interest_method, first_day, notice.date, known_rates
+                method, first_day, notice.date, known_rates, overdue_from
             )
             if missing:
                 # The reminder still goes out; this interest waits for its rate.
                 if missing_rates is not None:
-                    missing_rates[notice] = Rate._missing_rate_message(
-                        policy.interest_method, missing
-                    )
+                    missing_rates[notice] = Rate._missing_rate_message(method, missing)
                 return []
             rates = Rate._get_statutory_rate_steps(
-                policy.interest_method, first_day, notice.date, known_rates
+                method, first_day, notice.date, known_rates, overdue_from
             )
         periods = interest_periods(move._get_dunning_open_balances(), rates, start, notice.date)
         amount = round_money(
@@ -457,10 +504,17 @@ class AccountDunningPolicy(models.Model):
         policy = self
         if policy.interest_method not in ("eu", "de_b2b", "fr", "uk"):
             return []
-        if not notice.partner_id.is_company or notice.date <= move.invoice_date_due:
+        # Owed by businesses, on the commercial debt: never on our own charge invoices.
+        if (
+            not notice.partner_id.commercial_partner_id.is_company
+            or move.dunning_charge_notice_id
+            or notice.date <= move.invoice_date_due
+        ):
             return []
         if policy.interest_method == "uk":
             gbp = self.env.ref("base.GBP")
+            # Never at 1:1: a debt in a currency without a rate stops this customer.
+            notice._check_currency_rates(move.currency_id | gbp, notice.company_id, rated)
             total = move.currency_id._convert(
                 move.amount_total, gbp, notice.company_id, notice.date
             )

@@ -6,7 +6,7 @@ import requests
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..tools.money import STATUTORY_MARGINS, half_year_starts, reference_date
+from ..tools.money import STATUTORY_MARGINS, rate_reference_days
 from ..tools.rates import parse_boe_xml, parse_sdmx_generic, rates_on, reading_days
 
 _logger = logging.getLogger(__name__)
@@ -123,35 +123,42 @@ class AccountDunningReferenceRate(models.Model):
         return {(rate.rate_type, rate.date_from): rate.rate for rate in self.search([])}
 
     @api.model
-    def _get_statutory_rate_steps(self, preset, first_day, last_day, known_rates=None):
+    def _get_statutory_rate_steps(
+        self, preset, first_day, last_day, known_rates=None, overdue_from=None
+    ):
         """[(date_from, annual rate %)] of a statutory preset from `first_day` to
-        `last_day`: the reference rate of each half-year plus the preset's margin.
-        `known_rates` (from `_get_known_rates`) spares a query per call in a loop.
+        `last_day` on a debt overdue from `overdue_from` (default: `first_day`): the
+        reference rate of each half-year (in the UK, the one fixed for the debt)
+        plus the preset's margin. `known_rates` (from `_get_known_rates`) spares a
+        query per call in a loop.
 
         Raises a UserError naming the missing half-year instead of guessing.
         """
         known_rates = self._get_known_rates() if known_rates is None else known_rates
-        missing = self._get_missing_reference_date(preset, first_day, last_day, known_rates)
+        overdue_from = overdue_from or first_day
+        missing = self._get_missing_reference_date(
+            preset, first_day, last_day, known_rates, overdue_from
+        )
         if missing:
             raise UserError(self._missing_rate_message(preset, missing))
         rate_type = PRESET_RATE_TYPES[preset]
         return [
-            (
-                start,
-                Decimal(str(known_rates[rate_type, reference_date(start, preset)]))
-                + STATUTORY_MARGINS[preset],
-            )
-            for start in half_year_starts(first_day, last_day)
+            (start, Decimal(str(known_rates[rate_type, day])) + STATUTORY_MARGINS[preset])
+            for start, day in rate_reference_days(preset, first_day, last_day, overdue_from)
         ]
 
     @api.model
-    def _get_missing_reference_date(self, preset, first_day, last_day, known_rates):
+    def _get_missing_reference_date(
+        self, preset, first_day, last_day, known_rates, overdue_from=None
+    ):
         """The first reference date from `first_day` to `last_day` whose rate is not
         recorded, or None."""
         rate_type = PRESET_RATE_TYPES[preset]
-        for start in half_year_starts(first_day, last_day):
-            if (rate_type, reference_date(start, preset)) not in known_rates:
-                return reference_date(start, preset)
+        for _start, day in rate_reference_days(
+            preset, first_day, last_day, overdue_from or first_day
+        ):
+            if (rate_type, day) not in known_rates:
+                return day
         return None
 
     @api.model

@@ -38,7 +38,10 @@ class ReportDunningNotice(models.AbstractModel):
             lang = notice._get_letter_lang()
             currency = notice.currency_id
             charges = notice.charge_ids if not notice.charges_waived else notice.charge_ids.browse()
-            total = currency.round(notice.amount_residual + sum(charges.mapped("amount")))
+            # What the charge invoice asks: the fee with its tax (interest and
+            # compensation are damages, untaxed). The letter shows exactly that.
+            invoiced = {charge.id: charge._get_invoiced_amount() for charge in charges}
+            total = currency.round(notice.amount_residual + sum(invoiced.values()))
             bank = self._get_letter_bank_account(notice)
             try:
                 qr_kind, qr_data = self._get_letter_payment_qr(notice, bank, total, providers)
@@ -49,6 +52,7 @@ class ReportDunningNotice(models.AbstractModel):
                 "lang": lang,
                 "rows": self._get_letter_rows(notice, lang),
                 "charges": charges,
+                "charge_amounts": invoiced,
                 "total_in_words": currency.with_context(lang=lang).amount_to_text(total),
                 "reference": notice.name,
                 **self._get_payment_block_values(

@@ -16,7 +16,7 @@ class TestLateFees(DunningTestCommon):
     def setUpClass(cls):
         super().setUpClass()
         # The statutory compensation is 40 EUR, converted at a real rate.
-        cls.setup_other_currency("EUR", rates=[("2016-01-01", 1.0)])
+        cls.eur = cls.setup_other_currency("EUR", rates=[("2016-01-01", 1.0)])
         cls.invoice = cls._create_dunning_invoice(cls.customer, 1200.0, DUE)
 
     def _charges(self, kind):
@@ -29,11 +29,11 @@ class TestLateFees(DunningTestCommon):
         self.level_friendly.write({"fee_fixed": 5, "fee_percent": 2, "fee_min": 30, "fee_max": 100})
         run = self._run_dunning(day(7))
         notice = run.notice_ids
-        # 5.00 fixed + max(2 % x 1,200.00 = 24.00, minimum 30.00) = 35.00
-        self.assertEqual(notice.charge_ids.mapped("amount"), [35.0])
+        # 5.00 fixed + 2 % x 1,200.00 = 29.00, under the minimum of 30.00: 30.00
+        self.assertEqual(notice.charge_ids.mapped("amount"), [30.0])
         charge_invoice = notice.charge_move_id
         self.assertEqual(charge_invoice.state, "posted")
-        self.assertEqual(charge_invoice.amount_total, 35.0)
+        self.assertEqual(charge_invoice.amount_total, 30.0)
         self.assertEqual(charge_invoice.partner_id, self.customer)
         self.assertEqual(charge_invoice.dunning_charge_notice_id, notice)
         self.assertEqual(charge_invoice.invoice_origin, notice.name)
@@ -60,7 +60,9 @@ class TestLateFees(DunningTestCommon):
 
     def test_eu_preset_across_the_july_rate_change_and_compensation(self):
         self.policy.write({"interest_method": "eu", "jump_to_highest_level": True})
-        late = self._create_dunning_invoice(self.customer, 10000.0, date(2024, 5, 31))
+        late = self._create_dunning_invoice(
+            self.customer, 10000.0, date(2024, 5, 31), currency_id=self.eur.id
+        )
         run = self._run_dunning(date(2024, 7, 30))
         notice = run.notice_ids.filtered(lambda n: late in n.line_ids.move_id)
         interest = notice.charge_ids.filtered(lambda c: c.kind == "interest" and c.move_id == late)
@@ -83,6 +85,9 @@ class TestLateFees(DunningTestCommon):
 
     def test_a_missing_reference_rate_leaves_out_interest_not_the_notice(self):
         self.policy.interest_method = "eu"
+        self.invoice.button_draft()
+        self.invoice.currency_id = self.eur
+        self.invoice.action_post()
         self.env.ref("account_dunning.reference_rate_ecb_2026_01_01").unlink()
         with freeze_time(day(7)):
             self.assertIn("2026-01-01", self.policy.interest_warning)

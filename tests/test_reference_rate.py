@@ -39,10 +39,12 @@ class TestReferenceRate(DunningTestCommon):
             Rate._get_statutory_rate_steps("fr", first, last)[1],
             (date(2024, 7, 1), Decimal("14.25")),
         )
-        # UK: the rate of 31 December / 30 June applies to the following half-year.
+        # UK: the rate is fixed per debt, the one of the 31 December / 30 June before
+        # it became overdue: overdue from 1 March 2023, the rate of 31 December 2022
+        # (3.50 %) holds to the end, though the Bank Rate was 5.25 % in 2024.
         self.assertEqual(
-            Rate._get_statutory_rate_steps("uk", first, last),
-            [(date(2024, 1, 1), Decimal("13.25")), (date(2024, 7, 1), Decimal("13.25"))],
+            Rate._get_statutory_rate_steps("uk", first, last, overdue_from=date(2023, 3, 1)),
+            [(first, Decimal("11.50"))],
         )
 
     def test_missing_rate_is_said_not_guessed(self):

@@ -30,6 +30,23 @@ def reference_date(day, preset):
     return date(day.year, 1, 1) if day.month <= 6 else date(day.year, 7, 1)
 
 
+def rate_reference_days(preset, first_day, last_day, overdue_from):
+    """[(date_from, reference date)]: from when each reference rate of a statutory
+    preset applies, and the day it is read on, for interest from `first_day` to
+    `last_day` on a debt overdue from `overdue_from`.
+
+    In the UK the rate is fixed per debt: the one in force on the 31 December or
+    30 June before the debt became overdue, for as long as it stays unpaid (Late
+    Payment of Commercial Debts (Rate of Interest) (No. 3) Order 2002, SI
+    2002/1675, art. 4). Elsewhere it changes every half-year.
+    """
+    if preset == "uk":
+        return [(first_day, reference_date(overdue_from, "uk"))]
+    return [
+        (start, reference_date(start, preset)) for start in half_year_starts(first_day, last_day)
+    ]
+
+
 def half_year_starts(first, last):
     """The 1 January / 1 July dates from the half-year of `first` to that of `last`."""
     start = date(first.year, 1 if first.month <= 6 else 7, 1)
@@ -97,14 +114,20 @@ def round_money(amount, quantum=CENT):
 
 
 def fee_amount(base, fixed=ZERO, percent=ZERO, minimum=ZERO, maximum=ZERO):
-    """A fixed fee plus a percentage of `base`, the percentage held between
+    """A fixed fee plus a percentage of `base`, the whole fee held between
     `minimum` and `maximum` (0: no maximum). Unrounded."""
-    variable = Decimal(base) * Decimal(percent) / 100
-    if percent:
-        variable = max(variable, Decimal(minimum))
-        if maximum:
-            variable = min(variable, Decimal(maximum))
-    return Decimal(fixed) + variable
+    fee = Decimal(fixed) + Decimal(base) * Decimal(percent) / 100
+    fee = max(fee, Decimal(minimum))
+    if maximum:
+        fee = min(fee, Decimal(maximum))
+    return fee
+
+
+def fee_less_compensation(fee, compensation):
+    """What of a fee may be charged beside a statutory flat compensation: only the
+    recovery costs beyond it (Directive 2011/7/EU art. 6(3), §288(5) BGB, UK Late
+    Payment Act s.5A). Never negative."""
+    return max(Decimal(fee) - Decimal(compensation), ZERO)
 
 
 def uk_fixed_compensation(amount):

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from tools.money import (
     STATUTORY_MARGINS,
     fee_amount,
+    fee_less_compensation,
     half_year_starts,
     interest_periods,
     reference_date,
@@ -106,6 +107,33 @@ def test_fee_with_minimum_and_maximum():
     assert fee_amount(D(1000), percent=D(2), minimum=D(25)) == D(25)
     assert fee_amount(D(10000), percent=D(2), minimum=D(25), maximum=D(150)) == D(150)
     assert fee_amount(D(2000), fixed=D(5), percent=D(2), minimum=D(25), maximum=D(150)) == D(45)
+    # The minimum holds without a percentage, the maximum caps fixed + percentage.
+    assert fee_amount(D(1000), fixed=D(5), minimum=D(25)) == D(25)
+    assert fee_amount(D(10000), fixed=D(50), percent=D(2), maximum=D(150)) == D(150)
+
+
+def test_a_fee_beside_the_compensation_is_only_what_exceeds_it():
+    assert fee_less_compensation(D(55), D(40)) == D(15)
+    assert fee_less_compensation(D(25), D(40)) == D(0)
+    assert fee_less_compensation(D(25), D(0)) == D(25)
+
+
+@given(
+    base=st.decimals(min_value=0, max_value=10**7, places=2),
+    fixed=st.decimals(min_value=0, max_value=1000, places=2),
+    percent=st.decimals(min_value=0, max_value=20, places=3),
+    bounds=st.tuples(
+        st.decimals(min_value=0, max_value=500, places=2),
+        st.decimals(min_value=0, max_value=5000, places=2),
+    ),
+)
+def test_a_fee_stays_within_its_bounds(base, fixed, percent, bounds):
+    minimum, maximum = min(bounds), max(bounds)
+    fee = fee_amount(base, fixed, percent, minimum, maximum)
+    assert minimum <= fee <= (maximum or fee)
+    uncapped = fixed + base * percent / 100
+    expected = max(uncapped, minimum)
+    assert fee == (min(expected, maximum) if maximum else expected)
 
 
 def test_uk_compensation_tiers():
