@@ -438,7 +438,7 @@ class AccountDunningPolicy(models.Model):
         and is noted in `missing_rates`, as is a euro rate asked of another currency."""
         policy = self
         method = policy._get_interest_method(notice.partner_id)
-        start = last_charged_until or move.invoice_date_due
+        start = last_charged_until or move._get_dunning_first_maturity()
         if method == "none" or notice.date <= start:
             return []
         first_day = fields.Date.add(start, days=1)
@@ -460,7 +460,7 @@ class AccountDunningPolicy(models.Model):
         if method == "fixed":
             rates = [(date.min, Decimal(str(policy.interest_rate)))]
         else:
-            overdue_from = fields.Date.add(move.invoice_date_due, days=1)
+            overdue_from = fields.Date.add(move._get_dunning_first_maturity(), days=1)
             missing = Rate._get_missing_reference_date(
                 method, first_day, notice.date, known_rates, overdue_from
             )
@@ -508,7 +508,7 @@ class AccountDunningPolicy(models.Model):
         if (
             not notice.partner_id.commercial_partner_id.is_company
             or move.dunning_charge_notice_id
-            or notice.date <= move.invoice_date_due
+            or notice.date <= move._get_dunning_first_maturity()
         ):
             return []
         if policy.interest_method == "uk":

@@ -192,11 +192,12 @@ class AccountDunningRun(models.Model):
             [
                 *Move._get_dunning_open_invoice_domain(),
                 ("company_id", "=", company.id),
-                ("invoice_date_due", "<=", horizon),
+                # Each instalment is due on its own date: the earliest unpaid one counts.
+                ("dunning_date_due", "<=", horizon),
             ]
         )
         query.order = SQL(
-            "account_move.commercial_partner_id, account_move.invoice_date_due, account_move.id"
+            "account_move.commercial_partner_id, account_move.dunning_date_due, account_move.id"
         )
         self.env.cr.execute(
             query.select(
@@ -212,7 +213,7 @@ class AccountDunningRun(models.Model):
                         * (1 - COALESCE(account_move.dunning_disputed_amount, 0)
                                / NULLIF(account_move.amount_residual, 0)) AS residual_company,
                     account_move.invoice_date,
-                    account_move.invoice_date_due,
+                    account_move.dunning_date_due AS invoice_date_due,
                     account_move.dunning_level_id AS level_id,
                     account_move.last_dunning_date,
                     account_move.dunning_blocked

@@ -27,7 +27,7 @@ class AccountDunningWorklist(models.Model):
             "commercial_partner_id",
             "currency_id",
             "amount_residual",
-            "invoice_date_due",
+            "dunning_date_due",
             "dunning_blocked",
             "dunning_promise_date",
             "dunning_level_id",
@@ -173,7 +173,7 @@ class AccountDunningWorklist(models.Model):
                 """
                 account_move.id, account_move.company_id, account_move.commercial_partner_id,
                 account_move.currency_id, account_move.amount_residual,
-                account_move.invoice_date_due, account_move.dunning_blocked,
+                account_move.dunning_date_due AS invoice_date_due, account_move.dunning_blocked,
                 account_move.dunning_disputed_amount, account_move.dunning_level_id,
                 account_move.last_dunning_date, account_move.dunning_promise_date,
                 account_move.dunning_plan_active

@@ -1,3 +1,4 @@
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
@@ -113,6 +114,14 @@ class AccountMove(models.Model):
         compute="_compute_dunning_charged_invoice_ids",
         help="The overdue invoices whose fees, interest and compensation this invoice charges.",
     )
+    dunning_date_due = fields.Date(
+        string="Dunning Due Date",
+        compute="_compute_dunning_date_due",
+        store=True,
+        index=True,
+        help="The maturity of the earliest unpaid instalment: with a payment term in "
+        "several instalments, each is overdue from its own date, not the invoice's last.",
+    )
     dunning_days_overdue = fields.Integer(
         string="Days Overdue",
         compute="_compute_dunning_days_overdue",
@@ -172,12 +181,26 @@ class AccountMove(models.Model):
                 )
             )
 
-    @api.depends("invoice_date_due", "dunning_open")
+    @api.depends(
+        "invoice_date_due",
+        "move_type",
+        "line_ids.date_maturity",
+        "line_ids.reconciled",
+        "line_ids.account_id",
+    )
+    def _compute_dunning_date_due(self):
+        for move in self:
+            lines = move._get_dunning_receivable_lines()
+            unpaid = lines.filtered(lambda line: not line.reconciled)
+            dates = (unpaid or lines).mapped("date_maturity")
+            move.dunning_date_due = min(dates) if dates else move.invoice_date_due
+
+    @api.depends("dunning_date_due", "dunning_open")
     def _compute_dunning_days_overdue(self):
         today = fields.Date.context_today(self)
         for move in self:
             move.dunning_days_overdue = (
-                days_overdue(move.invoice_date_due, today) if move.dunning_open else 0
+                days_overdue(move.dunning_date_due, today) if move.dunning_open else 0
             )
 
     @api.depends("line_ids.sale_line_ids.order_id.state")
@@ -351,31 +374,47 @@ class AccountMove(models.Model):
             )
         )
 
+    def _get_dunning_receivable_lines(self):
+        """The customer invoice's receivable lines: one per instalment."""
+        self.ensure_one()
+        if self.move_type != "out_invoice":
+            return self.env["account.move.line"]
+        return self.line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable" and line.date_maturity
+        )
+
+    def _get_dunning_first_maturity(self):
+        """When the invoice first became due: its first instalment's maturity."""
+        self.ensure_one()
+        dates = self._get_dunning_receivable_lines().mapped("date_maturity")
+        return min(dates) if dates else self.invoice_date_due
+
     def _get_dunning_open_balances(self):
         """The invoice's open amount as a step function [(date_from, amount)], in its
-        currency: the total from the day after the due date, lowered by each payment
-        and without what open disputes hold back."""
+        currency: each instalment from the day after its own maturity, lowered by the
+        payments reconciled with it, without what open disputes hold back."""
         self.ensure_one()
-        receivable = self.line_ids.filtered(
-            lambda line: line.account_id.account_type == "asset_receivable"
-        )
-        payments = sorted(
-            (partial.max_date, Decimal(str(partial.debit_amount_currency)))
-            for partial in receivable.matched_credit_ids
-        )
-        first_day = fields.Date.add(self.invoice_date_due, days=1)
-        total = Decimal(str(self.amount_total)) - Decimal(str(self.dunning_disputed_amount))
-        change_days = sorted({first_day} | {day for day, _paid in payments if day > first_day})
-        balances = [
-            (
-                day,
-                max(
-                    total - sum((paid for paid_on, paid in payments if paid_on <= day), Decimal(0)),
-                    Decimal(0),
-                ),
+        changes = defaultdict(Decimal)
+        for line in self._get_dunning_receivable_lines():
+            start = fields.Date.add(line.date_maturity, days=1)
+            payments = [
+                (partial.max_date, Decimal(str(partial.debit_amount_currency)))
+                for partial in line.matched_credit_ids
+            ]
+            # Paid by the time the instalment is overdue: it never earns interest.
+            changes[start] += Decimal(str(line.amount_currency)) - sum(
+                (paid for day, paid in payments if day <= start), Decimal(0)
             )
-            for day in change_days
-        ]
+            for day, paid in payments:
+                if day > start:
+                    changes[day] -= paid
+        if not changes:
+            return []
+        disputed = Decimal(str(self.dunning_disputed_amount))
+        balances, open_amount = [], Decimal(0)
+        for day in sorted(changes):
+            open_amount += changes[day]
+            balances.append((day, max(open_amount - disputed, Decimal(0))))
         # A payment plan without interest: its days earn none, even if it broke later.
         held = [
             (plan.date_active, plan.date_closed or HELD_UNTIL_FURTHER_NOTICE)

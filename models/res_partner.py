@@ -166,7 +166,7 @@ class ResPartner(models.Model):
         groups = self.env["account.move"]._read_group(
             domain=self._get_dunning_overdue_domain(commercial_partners, today),
             groupby=["commercial_partner_id", "dunning_level_id"],
-            aggregates=["amount_residual_signed:sum", "invoice_date_due:min"],
+            aggregates=["amount_residual_signed:sum", "dunning_date_due:min"],
         )
         for partner, level, residual, due_date in groups:
             amounts[partner.id] += residual
@@ -351,7 +351,7 @@ class ResPartner(models.Model):
     def _get_dunning_overdue_domain(self, commercial_partners, today):
         return [
             *self._get_dunning_open_items_domain(commercial_partners),
-            ("invoice_date_due", "<", today),
+            ("dunning_date_due", "<", today),
         ]
 
     def _action_send_dunning_statement(self):

@@ -113,7 +113,7 @@ class ReportDunningStatement(models.AbstractModel):
         aging = dict.fromkeys(labels, 0.0)
         rows = []
         for move in moves:
-            late = days_overdue(move.invoice_date_due, today)
+            late = days_overdue(move.dunning_date_due, today)
             bucket = _bucket_of(late)
             aging[bucket] += move.amount_residual
             rows.append(

@@ -2,6 +2,7 @@ from datetime import date
 
 from psycopg2 import IntegrityError
 
+from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -197,3 +198,52 @@ class TestMoneyLaw(DunningTestCommon):
         self.assertEqual(
             again.charge_ids.filtered(lambda charge: charge.kind == "interest").period_from, day(8)
         )
+
+    def test_each_instalment_is_overdue_and_earns_interest_from_its_own_date(self):
+        self.policy.write({"interest_method": "eu", "jump_to_highest_level": False})
+        term = self.env["account.payment.term"].create(
+            {
+                "name": "Half at 30 days, half at 60",
+                "line_ids": [
+                    Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 30}),
+                    Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 60}),
+                ],
+            }
+        )
+        customer = self._customer("Instalment SA")
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": customer.id,
+                "currency_id": self.eur.id,
+                "invoice_date": date(2026, 1, 1),
+                "invoice_payment_term_id": term.id,
+                "invoice_line_ids": [
+                    Command.create(
+                        {"name": "Fit-out", "quantity": 1, "price_unit": 10000.0, "tax_ids": []}
+                    )
+                ],
+            }
+        )
+        invoice.action_post()
+        # Instalments of 5,000.00 due 31 January and 2 March; the invoice's due date is
+        # the last one.
+        self.assertEqual(invoice.invoice_date_due, date(2026, 3, 2))
+        self.assertEqual(invoice.dunning_date_due, date(2026, 1, 31))
+        rate = self.env.ref("account_dunning.reference_rate_ecb_2026_01_01").rate + 8
+        # 20 February: the first instalment is 20 days late, so the invoice is dunned,
+        # with interest on 5,000.00 for 1-20 February.
+        notice = self._run_dunning(date(2026, 2, 20)).notice_ids
+        self.assertEqual(notice.level_id, self.level_friendly)
+        interest = self._charges(customer, "interest")
+        self.assertEqual(interest.amount, round(5000 * rate / 100 * 20 / 365, 2))
+        # 1 April: the first 5,000.00 for 21 February to 1 April (40 days), the second
+        # from 3 March (30 days).
+        self._run_dunning(date(2026, 4, 1))
+        second = self._charges(customer, "interest")[1:]
+        self.assertEqual(
+            second.amount, round((5000 * 40 + 5000 * 30) * rate / 100 / 365, 2), second.detail
+        )
+        # The first instalment paid: what is overdue is the second, from its own date.
+        self._pay(invoice, 5000.0, date(2026, 4, 2))
+        self.assertEqual(invoice.dunning_date_due, date(2026, 3, 2))
