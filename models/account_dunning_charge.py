@@ -1,3 +1,4 @@
+from collections import defaultdict
 from decimal import Decimal
 
 from odoo import Command, api, fields, models
@@ -5,7 +6,12 @@ from odoo.exceptions import UserError
 
 from ..tools.money import fee_less_compensation
 
-CHARGE_KINDS = [("fee", "Fee"), ("interest", "Interest"), ("compensation", "Compensation")]
+CHARGE_KINDS = [
+    ("fee", "Fee"),
+    ("interest", "Interest"),
+    ("correction", "Interest Correction"),
+    ("compensation", "Compensation"),
+]
 
 
 class AccountDunningCharge(models.Model):
@@ -114,6 +120,18 @@ class AccountDunningCharge(models.Model):
                 lambda line, charge=charge: line.level_id == charge.level_id
             ).move_id
         }
+        # Interest invoiced before on the customers' invoices, not waived: a payment
+        # recorded since with an earlier date makes some of it not owed.
+        charged = defaultdict(lambda: Charge)
+        for charge in Charge.search(
+            [
+                ("kind", "in", ("interest", "correction")),
+                ("notice_id.partner_id", "in", notices.partner_id.ids),
+                ("charge_move_id", "!=", False),
+                ("notice_id.charges_waived", "=", False),
+            ]
+        ):
+            charged[charge.move_id] |= charge
         known_rates = self.env["account.dunning.reference.rate"]._get_known_rates()
         rated = self.env["account.dunning.notice"]._get_rated_currency_ids(notices.company_id)
         missing_rates = {}
@@ -138,6 +156,14 @@ class AccountDunningCharge(models.Model):
             if policy.fee_less_compensation:
                 fees = self._prepare_fee_less_compensation(notice, fees, compensations)
             values += fees + compensations
+            for move, previous in charged.items():
+                if (move.commercial_partner_id, move.currency_id) == (
+                    notice.partner_id,
+                    notice.currency_id,
+                ):
+                    values += policy._prepare_interest_correction_values(
+                        notice, move, previous, known_rates
+                    )
         self.env["account.dunning.run.log"]._log_notices("warning", missing_rates)
         return Charge.create(values)
 
@@ -183,6 +209,14 @@ class AccountDunningCharge(models.Model):
         charge = self
         if charge.kind == "fee":
             name = self.env._("Late payment fee (%(level)s)", level=charge.level_id.name)
+        elif charge.kind == "correction":
+            name = self.env._(
+                "Correction of the late payment interest on %(invoice)s, %(start)s to %(end)s:"
+                " payments recorded after it was charged",
+                invoice=charge.move_id.name,
+                start=charge.period_from,
+                end=charge.period_to,
+            )
         elif charge.kind == "interest":
             name = self.env._(
                 "Late payment interest on %(invoice)s, %(start)s to %(end)s",

@@ -865,9 +865,19 @@ class AccountDunningNotice(models.Model):
                         policy=policy.name,
                     )
                 )
+            lines = [charge._prepare_invoice_line_values(policy) for charge in notice.charge_ids]
+            # Corrections larger than the new charges: a credit note for the difference.
+            refund = (
+                notice.currency_id.compare_amounts(
+                    sum(charge._get_invoiced_amount() for charge in notice.charge_ids), 0
+                )
+                < 0
+            )
+            if refund:
+                lines = [dict(line, price_unit=-line["price_unit"]) for line in lines]
             vals_list.append(
                 {
-                    "move_type": "out_invoice",
+                    "move_type": "out_refund" if refund else "out_invoice",
                     "partner_id": notice.partner_id.id,
                     "company_id": notice.company_id.id,
                     "journal_id": journal.id,
@@ -875,10 +885,7 @@ class AccountDunningNotice(models.Model):
                     "invoice_date": notice.date,
                     "invoice_origin": notice.name,
                     "dunning_charge_notice_id": notice.id,
-                    "invoice_line_ids": [
-                        Command.create(charge._prepare_invoice_line_values(policy))
-                        for charge in notice.charge_ids
-                    ],
+                    "invoice_line_ids": [Command.create(line) for line in lines],
                 }
             )
         moves = self.env["account.move"].with_context(tracking_disable=True).create(vals_list)

@@ -3,7 +3,7 @@ from datetime import date
 from decimal import Decimal
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from ..tools.ladder import first_delay_out_of_order, next_level_index
 from ..tools.money import (
@@ -457,9 +457,7 @@ class AccountDunningPolicy(models.Model):
                     currency=move.currency_id.name,
                 )
             return []
-        if method == "fixed":
-            rates = [(date.min, Decimal(str(policy.interest_rate)))]
-        else:
+        if method != "fixed":
             overdue_from = fields.Date.add(move._get_dunning_first_maturity(), days=1)
             missing = Rate._get_missing_reference_date(
                 method, first_day, notice.date, known_rates, overdue_from
@@ -469,14 +467,8 @@ class AccountDunningPolicy(models.Model):
                 if missing_rates is not None:
                     missing_rates[notice] = Rate._missing_rate_message(method, missing)
                 return []
-            rates = Rate._get_statutory_rate_steps(
-                method, first_day, notice.date, known_rates, overdue_from
-            )
-        periods = interest_periods(move._get_dunning_open_balances(), rates, start, notice.date)
-        amount = round_money(
-            simple_interest(periods, day_count=int(policy.interest_day_count)),
-            currency_quantum(notice.currency_id.decimal_places),
-        )
+        periods = policy._get_interest_periods(method, move, start, notice.date, known_rates)
+        amount = policy._round_interest(periods, notice.currency_id)
         if not amount:
             return []
         detail = "; ".join(
@@ -496,6 +488,71 @@ class AccountDunningPolicy(models.Model):
                 "rate": float(periods[0][4]),
                 "detail": detail,
                 "amount": float(amount),
+            }
+        ]
+
+    def _get_interest_periods(self, method, move, start, end, known_rates):
+        """The periods of constant base and rate of `move`'s interest under `method`,
+        from the day after `start` to `end`, on its open balances as now recorded.
+        Raises a UserError for a missing reference rate."""
+        first_day = fields.Date.add(start, days=1)
+        if method == "fixed":
+            rates = [(date.min, Decimal(str(self.interest_rate)))]
+        else:
+            rates = self.env["account.dunning.reference.rate"]._get_statutory_rate_steps(
+                method,
+                first_day,
+                end,
+                known_rates,
+                fields.Date.add(move._get_dunning_first_maturity(), days=1),
+            )
+        return interest_periods(move._get_dunning_open_balances(), rates, start, end)
+
+    def _round_interest(self, periods, currency):
+        return round_money(
+            simple_interest(periods, day_count=int(self.interest_day_count)),
+            currency_quantum(currency.decimal_places),
+        )
+
+    def _prepare_interest_correction_values(self, notice, move, charged, known_rates):
+        """A credit for interest charged on money that, as now recorded, was paid by
+        then: a payment entered after a notice but dated before it. `charged`: the
+        invoice's interest and corrections invoiced before, not waived."""
+        method = self._get_interest_method(notice.partner_id)
+        interest = charged.filtered(lambda charge: charge.kind == "interest")
+        if method == "none" or not interest:
+            return []
+        owed = Decimal(0)
+        for charge in interest:
+            try:
+                periods = self._get_interest_periods(
+                    method,
+                    move,
+                    fields.Date.subtract(charge.period_from, days=1),
+                    charge.period_to,
+                    known_rates,
+                )
+            except UserError:  # a rate removed since: what was charged stands
+                owed += Decimal(str(charge.amount))
+                continue
+            owed += self._round_interest(periods, notice.currency_id)
+        over = Decimal(str(sum(charged.mapped("amount")))) - owed
+        if notice.currency_id.compare_amounts(float(over), 0) <= 0:
+            return []
+        return [
+            {
+                "notice_id": notice.id,
+                "kind": "correction",
+                "move_id": move.id,
+                "level_id": notice.level_id.id,
+                "period_from": min(interest.mapped("period_from")),
+                "period_to": max(interest.mapped("period_to")),
+                "detail": self.env._(
+                    "interest charged %(charged)s, owed %(owed)s on the payments now recorded",
+                    charged=notice.currency_id.format(sum(interest.mapped("amount"))),
+                    owed=notice.currency_id.format(float(owed)),
+                ),
+                "amount": -float(over),
             }
         ]
 

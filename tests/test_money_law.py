@@ -247,3 +247,29 @@ class TestMoneyLaw(DunningTestCommon):
         # The first instalment paid: what is overdue is the second, from its own date.
         self._pay(invoice, 5000.0, date(2026, 4, 2))
         self.assertEqual(invoice.dunning_date_due, date(2026, 3, 2))
+
+    def test_a_payment_entered_late_is_credited_on_the_next_notice(self):
+        self.policy.write({"interest_method": "fixed", "interest_rate": 10.0})
+        customer = self._customer("Latebook Ltd")
+        invoice = self._create_dunning_invoice(customer, 100000.0, DUE)
+        self._run_dunning(day(30))
+        # Days 1-30 on 100,000.00 at 10 %: 821.92.
+        self.assertEqual(self._charges(customer, "interest").amount, 821.92)
+        # Entered after that notice, a payment of 70,000.00 made on day 5.
+        self._pay(invoice, 70000.0, day(5))
+        notice = self._run_dunning(day(60)).notice_ids
+        # Owed for days 1-30: 4 days on 100,000.00 + 26 days on 30,000.00 =
+        # 109.589 + 213.699 = 323.29; charged 821.92: 498.63 is credited.
+        correction = self._charges(customer, "correction")
+        self.assertEqual(correction.amount, -498.63)
+        self.assertEqual(correction.move_id, invoice)
+        self.assertEqual(round(100000 * 0.10 * 4 / 365 + 30000 * 0.10 * 26 / 365, 2), 323.29)
+        # Days 31-60 on 30,000.00: 246.58. Together less than the correction: a
+        # credit note of 252.05 when the (final demand's) notice is sent.
+        notice.action_send()
+        self.assertEqual(self._charges(customer, "interest")[1:].amount, 246.58)
+        self.assertEqual(notice.charge_move_id.move_type, "out_refund")
+        self.assertEqual(notice.charge_move_id.amount_total, 252.05)
+        # Credited once: the next notice corrects nothing more.
+        self._run_dunning(day(90))
+        self.assertEqual(len(self._charges(customer, "correction")), 1)
