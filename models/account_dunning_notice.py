@@ -176,15 +176,42 @@ class AccountDunningNotice(models.Model):
     # ------------------------------------------------------------
 
     def action_send(self):
-        """Send notices held for a human check (levels that are not automatic)."""
-        error = self._send_error_message()
-        if error:
-            raise UserError(error)
+        """Send notices held for a human check (levels that are not automatic), one
+        or a selection: each is checked again as it leaves; those not waiting to be
+        sent, or whose debt was paid meanwhile, are reported, not sent."""
         self.check_access("write")
+        drafts = self.filtered(lambda notice: notice.state == "draft")
+        if not drafts:
+            raise UserError(self._send_error_message())
         # sudo: sending writes what no user writes by hand (state, charge invoice,
         # escalation); who may send is checked above and by the access rights.
-        self.sudo()._action_send()
-        return True
+        sent = drafts.sudo()._refresh_before_sending()
+        sent._action_send(sent_on=fields.Date.context_today(self))
+        skipped = self - sent
+        if not skipped:
+            return True
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning",
+                "sticky": True,
+                "title": self.env._(
+                    "%(sent)s of %(count)s notices sent", sent=len(sent), count=len(self)
+                ),
+                "message": "\n".join(
+                    self.env._(
+                        "%(notice)s: %(reason)s",
+                        notice=notice.name,
+                        reason=self.env._("paid in full meanwhile: cancelled")
+                        if notice.state == "cancel" and notice in drafts
+                        else self.env._("not waiting to be sent"),
+                    )
+                    for notice in skipped
+                ),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
 
     def action_cancel(self):
         """Cancel notices: their invoices go back to the level they had before."""
@@ -433,10 +460,16 @@ class AccountDunningNotice(models.Model):
     # BUSINESS METHODS: sending
     # ------------------------------------------------------------
 
-    def _action_send(self):
+    def _action_send(self, sent_on=None):
         """Send these notices through the channels of their level: emails (a letter
         when the email cannot go), letters to print, call activities, escalations;
-        then invoice their charges and mark them sent."""
+        then invoice their charges and mark them sent. Sent on `sent_on` (a held
+        notice sent by hand): its payment deadline counts from that day."""
+        if sent_on:
+            for notice in self.filtered(lambda notice: notice.level_id.payment_deadline_days):
+                notice.payment_deadline = fields.Date.add(
+                    sent_on, days=notice.level_id.payment_deadline_days
+                )
         emailed = self.filtered(lambda notice: notice.level_id.send_email)
         no_template = emailed.filtered(lambda notice: not notice.level_id.mail_template_id)
         no_address = (emailed - no_template).filtered(lambda notice: not notice.recipient_id.email)
@@ -471,6 +504,83 @@ class AccountDunningNotice(models.Model):
         self.state = "sending"
         self._record_events()
         self._update_delivery_state()
+
+    def _refresh_before_sending(self):
+        """Read these notices' debt again as they leave: paid invoices drop out,
+        part-paid ones show what is left, charges not invoiced yet follow, a letter
+        kept before is rendered again. A notice whose dunned invoices are all paid is
+        cancelled with the reason (its email not sent) instead. Returns the notices
+        still to send."""
+        gone, changed = self.browse(), self.browse()
+        for notice in self:
+            currency = notice.currency_id
+            owed = {
+                move: move.amount_residual - move.dunning_disputed_amount
+                for move in notice.line_ids.move_id
+            }
+            paid = notice.line_ids.filtered(
+                lambda line, owed=owed, currency=currency: (
+                    not line.move_id.dunning_open
+                    or currency.compare_amounts(owed[line.move_id], 0) <= 0
+                )
+            )
+            if not notice.line_ids.filtered("dunned") - paid:
+                gone |= notice
+                continue
+            moved = (notice.line_ids - paid).filtered(
+                lambda line, owed=owed, currency=currency: currency.compare_amounts(
+                    line.amount_residual, owed[line.move_id]
+                )
+            )
+            if not (paid or moved):
+                continue
+            changed |= notice
+            paid.unlink()
+            for line in moved:
+                line.amount_residual = owed[line.move_id]
+            notice.write(
+                {
+                    "amount_residual": sum(notice.line_ids.mapped("amount_residual")),
+                    "amount_dunned": sum(
+                        notice.line_ids.filtered("dunned").mapped("amount_residual")
+                    ),
+                    "invoice_count": len(notice.line_ids),
+                }
+            )
+            notice.message_post(
+                body=self.env._(
+                    "Checked as it leaves: %(amount)s now due (payments received since it was"
+                    " made).",
+                    amount=currency.format(notice.amount_residual),
+                )
+            )
+        if changed:
+            uninvoiced = changed.filtered(lambda notice: not notice.charge_move_id)
+            uninvoiced.charge_ids.unlink()
+            self.env["account.dunning.charge"]._create_for_notices(uninvoiced)
+            kept = changed._get_kept_letters()
+            self.env["ir.attachment"].browse(list(kept.values())).unlink()
+        gone._cancel_paid()
+        return self - gone
+
+    def _cancel_paid(self):
+        """Not sent: the debt of these notices was paid before they left."""
+        reason = self.env._("paid in full before it was sent")
+        self.env["account.dunning.run.log"]._log_notices(
+            "warning",
+            {
+                notice: self.env._(
+                    "%(notice)s not sent: %(reason)s.", notice=notice.name, reason=reason
+                )
+                for notice in self
+            },
+        )
+        # The email stays home; charges invoiced already stand (the debt was late).
+        # sudo: the email state is the notice's record of what was done.
+        self.filtered(lambda notice: notice.email_state == "pending").sudo().email_state = "none"
+        self.filtered(lambda notice: not notice.charge_move_id)._action_cancel()
+        for notice in self:
+            notice.message_post(body=self.env._("Not sent: %(reason)s.", reason=reason))
 
     def _update_delivery_state(self):
         """A notice is sent once something left: its email reached the mail server
@@ -614,6 +724,8 @@ class AccountDunningNotice(models.Model):
             vals = notice.level_id._prepare_escalation_partner_values()
             if not vals:
                 continue
+            # Set by the ladder, lifted by it once the debt is paid (a hold by hand stays).
+            vals["dunning_escalated"] = True
             partner = notice.partner_id.with_company(notice.company_id)
             partner.write(vals)
             message = self.env._(
@@ -644,6 +756,10 @@ class AccountDunningNotice(models.Model):
         queue. A notice whose email cannot be rendered is marked failed and logged on
         its run and in the customer's chatter; the others go on."""
         notices = self.search([("email_state", "=", "pending")], order="id")
+        # Nothing goes to the mail queue for a debt paid since the notice was sent.
+        notices = notices._refresh_before_sending().filtered(
+            lambda notice: notice.email_state == "pending"
+        )
         done = 0
         for template, template_notices in notices.grouped(
             lambda notice: notice.level_id.mail_template_id

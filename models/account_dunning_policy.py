@@ -370,10 +370,13 @@ class AccountDunningPolicy(models.Model):
             return None, None
         if customer["excluded"]:
             return None, "excluded"
-        if customer["stage"] in ("agency", "legal"):
+        if customer["stage"] in ("payment_plan", "agency", "legal"):
             return None, "stage"
         if row["blocked"]:
             return None, "blocked"
+        if row["held_notice"]:
+            # Never past a step the customer was not sent: its notice awaits a check.
+            return None, "held"
         if row["in_plan"]:
             return None, "plan"
         promise = row["promise_date"]

@@ -161,6 +161,8 @@ class AccountDunningRun(models.Model):
         run.env["account.dunning.promise"]._action_check_due(self.company_id, self.date)
         # So are payment plans: a broken one brings its invoices back to the ladder.
         run.env["account.dunning.payment.plan"]._action_check_due(self.company_id, self.date)
+        # Customers who paid what escalated them come off hold.
+        run.env["res.partner"]._action_dunning_recover(self.company_id, self.date)
         plan = run._prepare_dunning_plan(self.company_id, self.date)
         run._execute_dunning_plan(plan)
         self.write({"state": "done", "duration": time.monotonic() - started})
@@ -187,6 +189,9 @@ class AccountDunningRun(models.Model):
         horizon = fields.Date.add(date, days=max(-earliest, 0))
         Move = self.env["account.move"]
         Move.flush_model()
+        # Read by the query too: notices held for their check.
+        self.env["account.dunning.notice"].flush_model(["state"])
+        self.env["account.dunning.notice.line"].flush_model(["move_id", "dunned", "notice_id"])
         # The open customer invoices as account.move defines them, in SQL.
         query = Move._where_calc(
             [
@@ -220,7 +225,14 @@ class AccountDunningRun(models.Model):
                         OR COALESCE(account_move.dunning_disputed_amount, 0)
                            >= account_move.amount_residual AS blocked,
                     account_move.dunning_promise_date AS promise_date,
-                    COALESCE(account_move.dunning_plan_active, FALSE) AS in_plan
+                    COALESCE(account_move.dunning_plan_active, FALSE) AS in_plan,
+                    EXISTS (
+                        SELECT 1
+                          FROM account_dunning_notice_line held_line
+                          JOIN account_dunning_notice held
+                            ON held.id = held_line.notice_id AND held.state = 'draft'
+                         WHERE held_line.move_id = account_move.id AND held_line.dunned
+                    ) AS held_notice
                     """
                 )
             )

@@ -6,7 +6,8 @@ _logger = logging.getLogger(__name__)
 
 SKIP_REASONS = [
     ("excluded", "Customer excluded from dunning"),
-    ("stage", "Customer at a collection agency or in legal proceedings"),
+    ("stage", "Customer on a payment plan, at a collection agency or in legal proceedings"),
+    ("held", "Notice of the current level waiting for its check"),
     ("blocked", "Invoice blocked or disputed"),
     ("promise", "Promise to pay not yet due"),
     ("plan", "In an active payment plan"),

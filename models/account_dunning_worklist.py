@@ -40,6 +40,7 @@ class AccountDunningWorklist(models.Model):
             "dunning_plan_active",
         ],
         "account.dunning.payment.plan": ["partner_id", "company_id", "currency_id", "state"],
+        "account.dunning.notice": ["partner_id", "company_id", "currency_id", "state"],
         "account.dunning.payment.plan.installment": [
             "plan_id",
             "date",
@@ -115,6 +116,11 @@ class AccountDunningWorklist(models.Model):
         string="Broken Plan",
         readonly=True,
         help="The customer's last payment plan was broken.",
+    )
+    notice_to_check = fields.Boolean(
+        readonly=True,
+        help="A notice of this customer waits for its check before it is sent: its invoices "
+        "stay at their level until then.",
     )
     next_action = fields.Selection(
         selection=[
@@ -201,6 +207,11 @@ class AccountDunningWorklist(models.Model):
                    installment.amount AS installment_amount,
                    COALESCE(installment.missed, FALSE) AS installment_missed,
                    COALESCE(plan.broken, FALSE) AS plan_broken,
+                   EXISTS (
+                       SELECT 1 FROM account_dunning_notice held
+                        WHERE held.partner_id = agg.partner_id AND held.company_id = agg.company_id
+                          AND held.currency_id = agg.currency_id AND held.state = 'draft'
+                   ) AS notice_to_check,
                    CASE LEAST(call.date_deadline, promise.date, installment.date, agg.level_date)
                         WHEN call.date_deadline THEN 'call'
                         WHEN promise.date THEN 'promise'

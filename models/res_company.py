@@ -113,6 +113,8 @@ class ResCompany(models.Model):
                 "name": _("Final demand"),
                 "delay": 45,
                 "min_interval": 10,
+                "send_email": True,
+                "mail_template_id": ref("account_dunning.mail_template_dunning_final").id,
                 "send_letter": True,
                 "letter_kind": "final",
                 "payment_deadline_days": 10,

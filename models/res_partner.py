@@ -67,6 +67,13 @@ class ResPartner(models.Model):
         tracking=True,
         help="No new sales order of this customer may be confirmed without a manager's override.",
     )
+    dunning_escalated = fields.Boolean(
+        string="Escalated by Dunning",
+        company_dependent=True,
+        readonly=True,
+        help="The credit hold and collection stage were set by a dunning level: they are lifted "
+        "once the customer's overdue balance is paid. A hold set by hand stays.",
+    )
     # The collection fields live on the commercial partner; contacts defer to it.
     # Settlement procedure: how this customer actually pays.
     dunning_payment_approver = fields.Char(
@@ -315,12 +322,14 @@ class ResPartner(models.Model):
 
     @api.model
     def _dunning_protected_fields(self):
-        return set(DUNNING_PARTNER_FIELDS + DEPOSIT_PARTNER_FIELDS)
+        return set(DUNNING_PARTNER_FIELDS + DEPOSIT_PARTNER_FIELDS + ("dunning_escalated",))
 
     @api.model
     def _dunning_field_group(self, field_name):
         if field_name in DEPOSIT_PARTNER_FIELDS:
             return "account_dunning.group_deposit_manager"
+        if field_name == "dunning_escalated":
+            return None  # written by the ladder alone
         return super()._dunning_field_group(field_name)
 
     @api.model
@@ -347,6 +356,59 @@ class ResPartner(models.Model):
                 "date_deadline": fields.Date.context_today(self),
             }
         )
+
+    @api.model
+    def _action_dunning_recover(self, company, on_date):
+        """Customers of `company` put on hold by escalation whose overdue balance is
+        paid (or under their policy's minimum): the hold is lifted and the stage
+        back to normal, said in the chatter and the history."""
+        partners = self.with_company(company).search(
+            [("dunning_escalated", "=", True), ("is_company", "=", True)]
+        )
+        if not partners:
+            return partners
+        overdue = dict(
+            self.env["account.move"]._read_group(
+                [
+                    *self._get_dunning_overdue_domain(partners, on_date),
+                    ("company_id", "=", company.id),
+                ],
+                ["commercial_partner_id"],
+                ["amount_residual_signed:sum"],
+            )
+        )
+        recovered = partners.filtered(
+            lambda partner: (
+                overdue.get(partner, 0.0)
+                <= (
+                    (partner._get_dunning_policy() or company.dunning_policy_id).min_residual or 0.0
+                )
+            )
+        )
+        for partner in recovered:
+            message = self.env._(
+                "Overdue balance paid: the credit hold set by dunning is lifted and the "
+                "collection stage is back to normal."
+            )
+            partner.write(
+                {
+                    "dunning_credit_hold": False,
+                    "dunning_stage": "normal",
+                    "dunning_escalated": False,
+                }
+            )
+            partner.message_post(body=message)
+            self.env["account.dunning.event"]._record(
+                [
+                    {
+                        "company_id": company.id,
+                        "partner_id": partner.id,
+                        "kind": "escalation",
+                        "summary": message,
+                    }
+                ]
+            )
+        return recovered
 
     def _get_dunning_overdue_domain(self, commercial_partners, today):
         return [

@@ -22,9 +22,14 @@ class TestDunningConfig(DunningTestCommon):
                 (True, False, False),
                 (False, False, True),
                 (True, True, False),
-                (False, True, False),
+                (True, True, False),
                 (False, False, False),
             ],
+        )
+        self.assertEqual(
+            self.level_final.mail_template_id,
+            self.env.ref("account_dunning.mail_template_dunning_final"),
+            "the final demand's own email, next to its letter",
         )
         self.assertEqual(self.level_pre_due.mail_template_id.model, "account.dunning.notice")
         self.assertEqual(

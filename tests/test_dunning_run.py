@@ -41,12 +41,12 @@ class TestDunningRun(DunningTestCommon):
             with freeze_time(day(offset)):
                 cron.method_direct_trigger()
                 self._send_queued_emails()
-            level = self.invoice.dunning_level_id
-            if level and level not in reached:
-                reached[level] = offset
-                held = self._notices().filtered(lambda n: n.state == "draft")
-                if held:  # levels that need a human check: the collector sends them
-                    held.with_user(self.collector).action_send()
+                level = self.invoice.dunning_level_id
+                if level and level not in reached:
+                    reached[level] = offset
+                    held = self._notices().filtered(lambda n: n.state == "draft")
+                    if held:  # levels that need a human check: the collector sends them
+                        held.with_user(self.collector).action_send()
         self.assertEqual(
             [(level.name, offset) for level, offset in reached.items()],
             [
