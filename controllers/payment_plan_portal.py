@@ -6,8 +6,30 @@ from odoo.addons.payment.controllers import portal as payment_portal
 
 
 class PaymentPlanPortal(payment_portal.PaymentPortal):
-    """The customer's side of a payment plan: read it, accept it by signing, pay
-    the next installment online."""
+    """The customer's side of a payment plan: find it from the portal's home, read
+    it, accept it by signing, pay the next installment online."""
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "payment_plan_count" in counters:
+            Plan = request.env["account.dunning.payment.plan"]
+            # The portal's record rules keep it to the customer's own, proposed on.
+            values["payment_plan_count"] = (
+                Plan.search_count([("state", "!=", "draft")]) if Plan.has_access("read") else 0
+            )
+        return values
+
+    @http.route("/my/payment_plans", type="http", auth="user", website=True)
+    def portal_my_payment_plans(self, **kwargs):
+        Plan = request.env["account.dunning.payment.plan"]
+        plans = (
+            Plan.search([("state", "!=", "draft")], order="id desc")
+            if Plan.has_access("read")
+            else Plan
+        )
+        values = self._prepare_portal_layout_values()
+        values.update({"plans": plans, "page_name": "payment_plans"})
+        return request.render("account_dunning.portal_my_payment_plans", values)
 
     def _get_plan_sudo(self, plan_id, access_token):
         return self._document_check_access(

@@ -134,11 +134,21 @@ class TestPaymentPlanDocuments(DunningTestCommon, HttpCase):
         self.assertEqual(sum(self.invoices.mapped("amount_residual")), 1000.0)
         self.env["account.dunning.payment.plan"]._action_check_due(self.company, day(41))
         self.assertEqual(self.plan.installment_ids.mapped("state"), ["paid", "open", "open"])
+        # The portal's home counts the plan and lists it.
+        counters = self.make_jsonrpc_request("/my/counters", {"counters": ["payment_plan_count"]})
+        self.assertEqual(counters["payment_plan_count"], 1)
+        page = self.url_open("/my/payment_plans")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn(self.plan.name, page.text)
+        self.assertIn(self.plan.get_portal_url(), page.text)
         # Another customer's portal user cannot see the plan, nor pay it.
         stranger = self._create_user("plan_stranger", "base.group_portal")
         self.authenticate("plan_stranger", "plan_stranger")
         response = self.url_open(f"/my/payment_plans/{self.plan.id}")
         self.assertNotIn(self.plan.name, response.text)
+        self.assertNotIn(self.plan.name, self.url_open("/my/payment_plans").text)
+        counters = self.make_jsonrpc_request("/my/counters", {"counters": ["payment_plan_count"]})
+        self.assertEqual(counters["payment_plan_count"], 0)
         self.assertTrue(stranger)
 
     def test_the_agreement_in_the_customers_language(self):
