@@ -26,9 +26,10 @@ env.ref("account_dunning.partner_harbor").lang = "de_DE"
 env.ref("account_dunning.partner_cobalt").lang = "fr_FR"
 # Payment plans: both agreements go out and the collector records both acceptances;
 # Oakridge's first installment is long missed, so its plan breaks.
-plans = env.ref("account_dunning.payment_plan_pinecrest") | env.ref(
-    "account_dunning.payment_plan_oakridge"
+customers = env.ref("account_dunning.partner_pinecrest") | env.ref(
+    "account_dunning.partner_oakridge"
 )
+plans = env["account.dunning.payment.plan"].search([("partner_id", "in", customers.ids)])
 plans.action_propose()
 plans.action_accept()
 env["account.dunning.payment.plan"]._action_check_due(company, fields.Date.today())
