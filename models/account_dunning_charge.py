@@ -122,7 +122,8 @@ class AccountDunningCharge(models.Model):
         }
         # Interest invoiced before on the customers' invoices, not waived: a payment
         # recorded since with an earlier date makes some of it not owed.
-        charged = defaultdict(lambda: Charge)
+        # By (customer, currency), then invoice: what each notice may correct.
+        charged = defaultdict(lambda: defaultdict(lambda: Charge))
         for charge in Charge.search(
             [
                 ("kind", "in", ("interest", "correction")),
@@ -131,7 +132,8 @@ class AccountDunningCharge(models.Model):
                 ("notice_id.charges_waived", "=", False),
             ]
         ):
-            charged[charge.move_id] |= charge
+            move = charge.move_id
+            charged[move.commercial_partner_id, move.currency_id][move] |= charge
         known_rates = self.env["account.dunning.reference.rate"]._get_known_rates()
         rated = self.env["account.dunning.notice"]._get_rated_currency_ids(notices.company_id)
         missing_rates = {}
@@ -156,14 +158,10 @@ class AccountDunningCharge(models.Model):
             if policy.fee_less_compensation:
                 fees = self._prepare_fee_less_compensation(notice, fees, compensations)
             values += fees + compensations
-            for move, previous in charged.items():
-                if (move.commercial_partner_id, move.currency_id) == (
-                    notice.partner_id,
-                    notice.currency_id,
-                ):
-                    values += policy._prepare_interest_correction_values(
-                        notice, move, previous, known_rates
-                    )
+            for move, previous in charged[notice.partner_id, notice.currency_id].items():
+                values += policy._prepare_interest_correction_values(
+                    notice, move, previous, known_rates
+                )
         self.env["account.dunning.run.log"]._log_notices("warning", missing_rates)
         return Charge.create(values)
 

@@ -102,14 +102,17 @@ class AccountDunningPaymentPlanInstallment(models.Model):
         their policy's reminder before the due date."""
         template = self.env.ref("account_dunning.mail_template_payment_plan_reminder")
         due = self.browse()
+        # One policy lookup per plan, not per installment.
+        days_ahead_of = {}
+        for plan in self.plan_id:
+            policy = plan.partner_id.with_company(plan.company_id)._get_dunning_policy()
+            days_ahead_of[plan] = policy._get_reminder_days_ahead() if policy else None
         for installment in self.filtered(
             lambda installment: (
                 installment.state in ("open", "partial") and not installment.reminded_on
             )
         ):
-            plan = installment.plan_id
-            policy = plan.partner_id.with_company(plan.company_id)._get_dunning_policy()
-            days_ahead = policy._get_reminder_days_ahead() if policy else None
+            days_ahead = days_ahead_of[installment.plan_id]
             if days_ahead is not None and 0 <= (installment.date - on_date).days <= days_ahead:
                 due |= installment
         for installment in due:
