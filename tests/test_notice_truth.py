@@ -1,5 +1,6 @@
 from freezegun import freeze_time
 
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools import format_date
 
@@ -146,3 +147,25 @@ class TestNoticeTruth(DunningTestCommon):
         run = self._run_dunning(day(50))
         self.assertFalse(run.notice_ids)
         self.assertEqual(run.log_ids.reason, "stage")
+
+    def test_no_role_sends_without_the_right_or_marks_an_escalation_by_hand(self):
+        notice = self._held_final_demand()
+        salesperson = self._create_user("truth_seller", "sales_team.group_sale_salesman")
+        billing = self._create_user("truth_billing", "account.group_account_invoice")
+        for user in (salesperson, billing):
+            with self.assertRaises(AccessError):
+                notice.with_user(user).action_send()
+        self.assertEqual((notice.state, notice.payment_deadline), ("draft", day(60)))
+        self.assertFalse(notice.charge_move_id)
+        # Whether the ladder set a hold is the server's to say: nobody writes it, nor
+        # imports it, collectors included.
+        for user in (salesperson, billing, self.collector):
+            with self.assertRaises(AccessError):
+                self.customer.with_user(user).write({"dunning_escalated": True})
+            result = (
+                self.env["res.partner"]
+                .with_user(user)
+                .load([".id", "dunning_escalated"], [[str(self.customer.id), "1"]])
+            )
+            self.assertFalse(result["ids"])
+        self.assertFalse(self.customer.dunning_escalated)
