@@ -1,6 +1,11 @@
+import socket
+import threading
+from contextlib import contextmanager
 from datetime import date, timedelta
+from unittest.mock import patch
 
 from odoo import Command, fields
+from odoo.modules import module
 from odoo.tests.common import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
@@ -13,6 +18,37 @@ DUE = date(2026, 1, 31)
 
 def day(offset):
     return DUE + timedelta(days=offset)
+
+
+class SmtpInbox:
+    """An SMTP server's handler that keeps what it accepts."""
+
+    def __init__(self):
+        self.messages = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append(envelope)
+        return "250 Message accepted"
+
+
+@contextmanager
+def smtp_server():
+    """A real SMTP server on a free loopback port: yields (port, inbox)."""
+    # Imported here: without aiosmtpd only the tests that talk SMTP fail, not the module.
+    from aiosmtpd.controller import Controller  # noqa: PLC0415
+
+    inbox = SmtpInbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, inbox
+    finally:
+        controller.stop()
 
 
 class DunningTestCommon(AccountTestInvoicingCommon):
@@ -142,3 +178,13 @@ class DunningTestCommon(AccountTestInvoicingCommon):
             .create({"amount": amount, "payment_date": payment_date})
             ._create_payments()
         )
+
+    @contextmanager
+    def _smtp(self, port):
+        """Odoo's mail queue talking to a real SMTP server on `port`."""
+        self.env["ir.mail_server"].sudo().create(
+            {"name": "Test SMTP", "smtp_host": "127.0.0.1", "smtp_port": port, "sequence": 1}
+        )
+        # Odoo never opens an SMTP connection during a test: let it, for this one.
+        with patch.object(module, "current_test", None):
+            yield

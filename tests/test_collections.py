@@ -1,29 +1,9 @@
-import socket
-import threading
-from contextlib import contextmanager
-from unittest.mock import patch
-
-from aiosmtpd.controller import Controller
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.modules import module
 from odoo.tests import tagged
 
-from .common import DUE, DunningTestCommon, day
-
-
-class _Inbox:
-    """An SMTP server's handler that keeps what it accepts."""
-
-    def __init__(self):
-        self.messages = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.messages.append(envelope)
-        return "250 Message accepted"
+from .common import DUE, DunningTestCommon, day, smtp_server
 
 
 @tagged("post_install", "-at_install")
@@ -257,16 +237,6 @@ class TestCollections(DunningTestCommon):
     # Delivery
     # ------------------------------------------------------------
 
-    @contextmanager
-    def _smtp(self, port):
-        """Odoo's mail queue talking to a real SMTP server on `port`."""
-        self.env["ir.mail_server"].sudo().create(
-            {"name": "Test SMTP", "smtp_host": "127.0.0.1", "smtp_port": port, "sequence": 1}
-        )
-        # Odoo never opens an SMTP connection during a test: let it, for this one.
-        with patch.object(module, "current_test", None):
-            yield
-
     def _queued_mail(self):
         self._run_dunning(day(7))
         self.env.ref("account_dunning.ir_cron_dunning_send_emails").sudo().method_direct_trigger()
@@ -280,17 +250,8 @@ class TestCollections(DunningTestCommon):
 
     def test_a_delivered_email_shows_as_sent(self):
         notice, mail = self._queued_mail()
-        inbox = _Inbox()
-        with socket.socket() as probe:  # a free port for the server
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        controller = Controller(inbox, hostname="127.0.0.1", port=port)
-        controller.start()
-        try:
-            with self._smtp(port):
-                mail.send()
-        finally:
-            controller.stop()
+        with smtp_server() as (port, inbox), self._smtp(port):
+            mail.send()
         self.assertEqual(len(inbox.messages), 1)
         self.assertEqual(inbox.messages[0].rcpt_tos, ["ap@lakeside.example.com"])
         self.assertEqual((notice.state, notice.email_state), ("sent", "sent"))
