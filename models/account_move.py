@@ -2,11 +2,13 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
+from odoo.tools import float_repr, formatLang
 
 from ..tools.ladder import days_overdue
+from ..tools.money import exact_line
 from ..tools.plan import hold_steps
 from .sale_order import QUOTATION_STATES
 
@@ -347,21 +349,53 @@ class AccountMove(models.Model):
         return min(max(sum(liquidity.mapped("balance")) / settled, 0.0), 1.0)
 
     def _dunning_scale_to(self, amount):
-        """Scale this draft credit note, a copy of its invoice, to `amount` in all:
-        each line in proportion, then the cent that rounding left on the first."""
+        """Scale this draft credit note, a copy of its invoice, to `amount` in all, to
+        the cent whatever the quantities, taxes and discounts: each line credits its
+        share of the line (quantity 1, so that its price states it to the cent), and
+        what tax rounding leaves goes on a line of its own, without tax."""
         self.ensure_one()
         currency = self.currency_id
         if currency.compare_amounts(self.amount_total, amount) == 0:
             return
         ratio = amount / self.amount_total
-        lines = self.invoice_line_ids.filtered(lambda line: line.display_type == "product")
-        for line in lines:
-            line.price_unit = line.price_unit * ratio
-        difference = amount - self.amount_total
-        first = lines[:1]
-        if first and first.quantity and first.price_subtotal:
-            gross = first.price_total / first.price_subtotal
-            first.price_unit += difference / (first.quantity * gross)
+        for line in self.invoice_line_ids.filtered(lambda line: line.display_type == "product"):
+            # A price reduction, not goods returned: no product, no quantity, no sale
+            # order line, so that neither stock nor the order's invoiced quantity moves.
+            line.write(
+                {
+                    "name": self.env._(
+                        "%(share)s %% of %(quantity)s x %(line)s",
+                        share=float_repr(ratio * 100, 2),
+                        quantity=formatLang(self.env, line.quantity, dp="Product Unit of Measure"),
+                        line=line.name or line.product_id.display_name,
+                    ),
+                    "product_id": False,
+                    "account_id": line.account_id.id,
+                    "tax_ids": [Command.set(line.tax_ids.ids)],
+                    "sale_line_ids": [Command.clear()],
+                    "quantity": 1,
+                    "price_unit": line.price_unit * line.quantity * ratio,
+                }
+            )
+        difference = currency.round(amount - self.amount_total)
+        if currency.is_zero(difference):
+            return
+        quantity, price_unit = exact_line(
+            Decimal(float_repr(difference, currency.decimal_places)),
+            currency.decimal_places,
+            self.env["decimal.precision"].precision_get("Product Price"),
+        )
+        self.invoice_line_ids = [
+            Command.create(
+                {
+                    "name": self.env._("Rounding difference"),
+                    "account_id": self.invoice_line_ids[:1].account_id.id,
+                    "quantity": float(quantity),
+                    "price_unit": float(price_unit),
+                    "tax_ids": [Command.clear()],
+                }
+            )
+        ]
 
     def _get_dunning_strangers(self, partner, currency):
         """Those of these moves that are not customer invoices of `partner` in

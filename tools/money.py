@@ -113,6 +113,15 @@ def round_money(amount, quantum=CENT):
     return Decimal(amount).quantize(quantum, rounding=ROUND_HALF_UP)
 
 
+def exact_line(amount, currency_decimals, price_digits):
+    """(quantity, unit price) of an invoice line worth exactly `amount`: quantity 1
+    when the unit price's precision can state it, else a power of ten below 1 (a
+    3-decimal currency with 2-decimal prices: 0.013 is 0.1 x 0.13)."""
+    shift = max(currency_decimals - price_digits, 0)
+    quantity = Decimal(1).scaleb(-shift)
+    return quantity, Decimal(amount).scaleb(shift)
+
+
 def fee_amount(base, fixed=ZERO, percent=ZERO, minimum=ZERO, maximum=ZERO):
     """A fixed fee plus a percentage of `base`, the whole fee held between
     `minimum` and `maximum` (0: no maximum). Unrounded."""

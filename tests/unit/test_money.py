@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from tools.money import (
     STATUTORY_MARGINS,
+    exact_line,
     fee_amount,
     fee_less_compensation,
     half_year_starts,
@@ -200,3 +201,27 @@ def test_rounded_to_the_currency_only_at_the_end(parts):
     assert total == sum(simple_interest([p]) for p in periods)
     # ...and one rounding at the end moves it by half a cent at most.
     assert abs(round_money(total) - total) <= D("0.005")
+
+
+def test_an_exact_line_in_a_currency_the_prices_can_state():
+    assert exact_line(D("-0.03"), 2, 2) == (D(1), D("-0.03"))
+    assert exact_line(D("2"), 0, 2) == (D(1), D(2))
+
+
+def test_an_exact_line_in_mils_with_prices_in_cents():
+    assert exact_line(D("0.013"), 3, 2) == (D("0.1"), D("0.13"))
+
+
+@given(
+    cents=st.integers(min_value=-(10**6), max_value=10**6).filter(bool),
+    currency_decimals=st.integers(min_value=0, max_value=3),
+    price_digits=st.integers(min_value=2, max_value=6),
+)
+def test_an_exact_line_is_worth_the_amount_at_both_precisions(
+    cents, currency_decimals, price_digits
+):
+    amount = D(cents).scaleb(-currency_decimals)
+    quantity, price = exact_line(amount, currency_decimals, price_digits)
+    assert quantity * price == amount
+    assert price == price.quantize(D(1).scaleb(-price_digits))  # the price field keeps it
+    assert quantity == quantity.quantize(D("0.01"))  # and the quantity field too
