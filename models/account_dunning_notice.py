@@ -577,7 +577,9 @@ class AccountDunningNotice(models.Model):
         )
         # The email stays home; charges invoiced already stand (the debt was late).
         # sudo: the email state is the notice's record of what was done.
-        self.filtered(lambda notice: notice.email_state == "pending").sudo().email_state = "none"
+        self.filtered(
+            lambda notice: notice.email_state in ("pending", "queued")
+        ).sudo().email_state = "none"
         self.filtered(lambda notice: not notice.charge_move_id)._action_cancel()
         for notice in self:
             notice.message_post(body=self.env._("Not sent: %(reason)s.", reason=reason))
@@ -791,12 +793,49 @@ class AccountDunningNotice(models.Model):
             self.env["account.dunning.run.log"]._log_error(self.run_id, self.partner_id, message)
 
     def _send_dunning_emails(self, template):
+        """Render these notices' emails into Odoo's mail queue; returns the mails."""
         # One wkhtmltopdf run renders the batch's letters; each is kept on its notice
         # and attached from there, instead of one run per email.
         for report in template.report_template_ids:
             report._render_qweb_pdf(report, res_ids=self.ids)
-        template.send_mail_batch(self.ids, email_layout_xmlid="mail.mail_notification_light")
+        mails = template.send_mail_batch(
+            self.ids, email_layout_xmlid="mail.mail_notification_light"
+        )
         self.sudo().email_state = "queued"  # sudo: a fact of the job, as in _queue
+        return mails
+
+    def _check_queued_emails(self, mails):
+        """Odoo's mail queue is about to send `mails`, these notices' emails: the last
+        moment to read the debt again. Paid in full, the email stays home and the
+        notice is cancelled with the reason (see _refresh_before_sending); part-paid,
+        the email is rendered again with what is left and that one leaves instead.
+        Returns the mails to send."""
+        before = {notice: notice.amount_residual for notice in self}
+        # A notice cancelled since its email was written sends nothing either.
+        still = self.filtered(lambda notice: notice.state != "cancel")._refresh_before_sending()
+        changed = still.filtered(
+            lambda notice: notice.currency_id.compare_amounts(
+                notice.amount_residual, before[notice]
+            )
+        )
+        stale = mails.filtered(lambda mail: mail.res_id not in (still - changed).ids)
+        # sudo: the mail queue's record of why these mails did not leave.
+        stale.sudo().write(
+            {
+                "state": "cancel",
+                "failure_reason": self.env._(
+                    "Not sent: payments received since it was written (paid in full, or"
+                    " written again with what is left)."
+                ),
+            }
+        )
+        fresh = mails.browse()
+        for template, notices in changed.grouped(
+            lambda notice: notice.level_id.mail_template_id
+        ).items():
+            if template:
+                fresh |= notices._send_dunning_emails(template)
+        return mails - stale | fresh
 
     def _queue_dunning_emails(self):
         if not self:

@@ -4,6 +4,28 @@ from odoo import models
 class MailMail(models.Model):
     _inherit = "mail.mail"
 
+    def send(self, auto_commit=False, raise_exception=False, post_send_callback=None):
+        # A reminder asks for what is owed when it leaves, not when it was written:
+        # a payment reconciled since the email job is read again here.
+        reminders = self.filtered(
+            lambda mail: (
+                mail.model == "account.dunning.notice"
+                and mail.res_id
+                and mail.state == "outgoing"
+                and not mail.is_notification
+            )
+        )
+        mails = self
+        if reminders:
+            # sudo: whoever flushes the queue, the debt is read and its record kept.
+            notices = self.env["account.dunning.notice"].sudo().browse(reminders.mapped("res_id"))
+            mails = self - reminders | notices.exists()._check_queued_emails(reminders)
+        return super(MailMail, mails).send(
+            auto_commit=auto_commit,
+            raise_exception=raise_exception,
+            post_send_callback=post_send_callback,
+        )
+
     def _postprocess_sent_message(self, success_pids, failure_reason=False, failure_type=None):
         # A dunning notice's email state follows what really happened to its email,
         # before Odoo deletes the sent mail.

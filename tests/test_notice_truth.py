@@ -1,10 +1,12 @@
+import email
+
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools import format_date
 
-from .common import DUE, DunningTestCommon, day
+from .common import DUE, DunningTestCommon, day, smtp_server
 
 
 @tagged("post_install", "-at_install")
@@ -52,6 +54,60 @@ class TestNoticeTruth(DunningTestCommon):
         self.Notice._cron_send_dunning_emails()
         self.assertFalse(self._mails(notice))
         self.assertEqual((notice.state, notice.email_state), ("cancel", "none"))
+
+    def _queued_email(self):
+        """A friendly reminder written into Odoo's mail queue by the email job."""
+        self.policy.jump_to_highest_level = False
+        notice = self._run_dunning(day(7)).notice_ids
+        self.env.ref("account_dunning.ir_cron_dunning_send_emails").sudo().method_direct_trigger()
+        mail = self._mails(notice)
+        self.assertEqual((notice.email_state, mail.state), ("queued", "outgoing"))
+        return notice, mail
+
+    def _flush_mail_queue(self):
+        """Odoo's own mail cron, talking to a real SMTP server: the emails' bodies the
+        customer got."""
+        with smtp_server() as (port, inbox), self._smtp(port):
+            self.env.ref("mail.ir_cron_mail_scheduler_action").sudo().method_direct_trigger()
+        received = []
+        for envelope in inbox.messages:
+            if "ap@lakeside.example.com" in envelope.rcpt_tos:
+                message = email.message_from_bytes(envelope.content)
+                received.append(
+                    "".join(
+                        part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+                        for part in message.walk()
+                        if part.get_content_type() == "text/html"
+                        and part.get_content_disposition() != "attachment"
+                    )
+                )
+        return received
+
+    def test_paid_after_the_email_job_nothing_leaves_the_mail_queue(self):
+        notice, mail = self._queued_email()
+        self._pay(self.invoice, 1200.0, day(8))
+        self.assertEqual(self._flush_mail_queue(), [])
+        self.assertEqual(mail.state, "cancel")
+        self.assertIn("payments received", mail.failure_reason)
+        self.assertEqual((notice.state, notice.email_state), ("cancel", "none"))
+        self.assertIn("Not sent: paid in full", notice.message_ids[0].body)
+
+    def test_part_paid_after_the_email_job_the_email_asks_what_is_left(self):
+        notice, mail = self._queued_email()
+        self._pay(self.invoice, 500.0, day(8))
+        received = self._flush_mail_queue()
+        self.assertEqual(len(received), 1, "one email, written again")
+        self.assertIn("700.00", received[0])
+        self.assertNotIn("1,200.00", received[0])
+        self.assertEqual(mail.state, "cancel", "the first one stayed home")
+        self.assertEqual(notice.amount_residual, 700.0)
+        self.assertEqual((notice.state, notice.email_state), ("sent", "sent"))
+
+    def test_a_notice_cancelled_after_the_email_job_sends_nothing(self):
+        notice, mail = self._queued_email()
+        notice.with_user(self.collector).action_cancel()
+        self.assertEqual(self._flush_mail_queue(), [])
+        self.assertEqual(mail.state, "cancel")
 
     def test_a_part_payment_after_the_notice_changes_what_it_asks(self):
         notice = self._held_final_demand()
