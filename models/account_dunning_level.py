@@ -286,18 +286,18 @@ class AccountDunningLevel(models.Model):
         if not notice.currency_id.compare_amounts(base, 0) > 0:
             return []
         company_currency = notice.company_id.currency_id
+
+        def converted(amount):
+            if not amount:
+                return Decimal(0)
+            return Decimal(str(notice._to_notice_currency(amount, company_currency, rated)))
+
         amount = fee_amount(
             Decimal(str(base)),
-            fixed=Decimal(
-                str(notice._to_notice_currency(level.fee_fixed, company_currency, rated))
-            ),
+            fixed=converted(level.fee_fixed),
             percent=Decimal(str(level.fee_percent)),
-            minimum=Decimal(
-                str(notice._to_notice_currency(level.fee_min, company_currency, rated))
-            ),
-            maximum=Decimal(
-                str(notice._to_notice_currency(level.fee_max, company_currency, rated))
-            ),
+            minimum=converted(level.fee_min),
+            maximum=converted(level.fee_max),
         )
         return [
             {

@@ -8,6 +8,16 @@ from odoo.tools import SQL, split_every
 
 _logger = logging.getLogger(__name__)
 
+
+class MissingExchangeRate(UserError):
+    """A charge would be converted through a currency without any exchange rate: it
+    is left out of its notice, which still goes out (see _check_currency_rates)."""
+
+    def __init__(self, message, currencies):
+        super().__init__(message)
+        self.currencies = currencies
+
+
 NOTICE_STATES = [
     ("draft", "To Send"),
     ("sending", "Sending"),
@@ -53,6 +63,7 @@ NOTICE_SERVER_FIELDS = (
     "charge_waiver_reason",
     "charge_refund_id",
     "letter_qr_error",
+    "fee_left_out",
 )
 
 
@@ -128,6 +139,17 @@ class AccountDunningNotice(models.Model):
     )
     charge_move_id = fields.Many2one(
         comodel_name="account.move", string="Charge Invoice", readonly=True, copy=False
+    )
+    fee_left_out = fields.Boolean(
+        string="Fee Left Out (No Rate)",
+        readonly=True,
+        copy=False,
+        help="Its level's fee needed an exchange rate that was not recorded: the next"
+        " notice of the customer in this currency charges it once the rate exists"
+        " (Carried Fees).",
+    )
+    carried_fee_ids = fields.One2many(
+        comodel_name="account.dunning.charge", inverse_name="origin_notice_id", readonly=True
     )
     charges_waived = fields.Boolean(readonly=True, tracking=True)
     charge_waiver_reason = fields.Text(readonly=True)
@@ -952,7 +974,7 @@ class AccountDunningNotice(models.Model):
         """`amount` in `from_currency` converted to this notice's currency on its date,
         only at a recorded exchange rate (`rated`: see _get_rated_currency_ids)."""
         self.ensure_one()
-        self._check_currency_rates(from_currency | self.currency_id, self.company_id, rated)
+        self._check_currency_rates(from_currency, rated)
         return from_currency._convert(amount, self.currency_id, self.company_id, self.date)
 
     @api.model
@@ -970,22 +992,32 @@ class AccountDunningNotice(models.Model):
             for company in companies
         }
 
-    @api.model
-    def _check_currency_rates(self, currencies, company, rated):
-        """Odoo converts at 1:1 a currency that has no rate at all: a 5 USD fee would
-        become 5 VES. Refuse instead, for this customer only."""
-        missing = (currencies - company.currency_id).filtered(
+    def _check_currency_rates(self, currencies, rated):
+        """Raise MissingExchangeRate when an amount in `currencies` would be converted
+        to this notice's currency through a currency without any rate recorded: Odoo
+        would convert it at 1:1, a 5 USD fee becoming 5 VES."""
+        self.ensure_one()
+        company = self.company_id
+        if not currencies or currencies == self.currency_id:
+            return
+        missing = ((currencies | self.currency_id) - company.currency_id).filtered(
             lambda currency: currency.id not in rated[company.id]
         )
         if missing:
-            raise UserError(
-                self.env._(
-                    "No exchange rate is recorded for %(currencies)s in %(company)s: charges"
-                    " cannot be converted. Record the rate, then run dunning again.",
-                    currencies=", ".join(missing.mapped("name")),
-                    company=company.name,
-                )
-            )
+            raise MissingExchangeRate(self._get_missing_rate_message(missing), missing)
+
+    def _get_missing_rate_message(self, currencies, charge=None):
+        """Why `charge` (its description) is left out of this notice, and what to do."""
+        self.ensure_one()
+        return self.env._(
+            "%(charge)s is left out of this notice: no exchange rate is recorded for"
+            " %(currencies)s in %(company)s. Record one dated %(date)s or earlier; the next"
+            " notice then charges it, once.",
+            charge=charge or self.env._("A charge"),
+            currencies=", ".join(currencies.mapped("name")),
+            company=self.company_id.name,
+            date=self.date,
+        )
 
     def _action_invoice_charges(self):
         """One posted customer invoice per notice for its charges."""

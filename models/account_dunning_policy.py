@@ -434,11 +434,12 @@ class AccountDunningPolicy(models.Model):
         return CONSUMER_INTEREST_METHODS.get(self.interest_method, self.interest_method)
 
     def _prepare_interest_charge_values(
-        self, notice, move, last_charged_until, known_rates, missing_rates=None
+        self, notice, move, last_charged_until, known_rates, warnings=None
     ):
         """The interest of `move` this policy charges with `notice`, from the day after
         `last_charged_until` (or the due date); a missing reference rate leaves it out
-        and is noted in `missing_rates`, as is a euro rate asked of another currency."""
+        and is noted in `warnings` ({notice: [message]}), as is a euro rate asked of
+        another currency."""
         policy = self
         method = policy._get_interest_method(notice.partner_id)
         start = last_charged_until or move._get_dunning_first_maturity()
@@ -448,16 +449,18 @@ class AccountDunningPolicy(models.Model):
         Rate = self.env["account.dunning.reference.rate"]
         if method in EURO_PRESETS and move.currency_id.name != "EUR":
             # The ECB's and the Bundesbank's rates are euro rates: no guess for others.
-            if missing_rates is not None:
-                missing_rates[notice] = self.env._(
-                    "No statutory interest on %(invoice)s: the %(preset)s reads a euro reference"
-                    " rate and the invoice is in %(currency)s. Use a fixed rate for debts in"
-                    " other currencies.",
-                    invoice=move.name,
-                    preset=dict(self._fields["interest_method"]._description_selection(self.env))[
-                        method
-                    ],
-                    currency=move.currency_id.name,
+            if warnings is not None:
+                warnings[notice].append(
+                    self.env._(
+                        "No statutory interest on %(invoice)s: the %(preset)s reads a euro"
+                        " reference rate and the invoice is in %(currency)s. Use a fixed rate"
+                        " for debts in other currencies.",
+                        invoice=move.name,
+                        preset=dict(
+                            self._fields["interest_method"]._description_selection(self.env)
+                        )[method],
+                        currency=move.currency_id.name,
+                    )
                 )
             return []
         if method != "fixed":
@@ -467,8 +470,8 @@ class AccountDunningPolicy(models.Model):
             )
             if missing:
                 # The reminder still goes out; this interest waits for its rate.
-                if missing_rates is not None:
-                    missing_rates[notice] = Rate._missing_rate_message(method, missing)
+                if warnings is not None:
+                    warnings[notice].append(Rate._missing_rate_message(method, missing))
                 return []
         periods = policy._get_interest_periods(method, move, start, notice.date, known_rates)
         amount = policy._round_interest(periods, notice.currency_id)
@@ -573,8 +576,8 @@ class AccountDunningPolicy(models.Model):
             return []
         if policy.interest_method == "uk":
             gbp = self.env.ref("base.GBP")
-            # Never at 1:1: a debt in a currency without a rate stops this customer.
-            notice._check_currency_rates(move.currency_id | gbp, notice.company_id, rated)
+            # Never at 1:1: the debt's size in pounds needs both rates.
+            notice._check_currency_rates(move.currency_id | gbp, rated)
             total = move.currency_id._convert(
                 move.amount_total, gbp, notice.company_id, notice.date
             )

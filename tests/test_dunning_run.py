@@ -566,7 +566,7 @@ class TestBadInputNeverStopsTheRun(DunningTestCommon):
         self.assertEqual(fallbacks.partner_id, self.customer | self.other)
         self.assertIn("No email template", fallbacks[0].message)
 
-    def test_a_currency_without_rate_stops_that_customer_only(self):
+    def test_a_currency_without_rate_leaves_out_the_charge_not_the_reminder(self):
         self.level_friendly.fee_fixed = 5.0
         ves = (
             self.env["res.currency"].with_context(active_test=False).search([("name", "=", "VES")])
@@ -577,17 +577,15 @@ class TestBadInputNeverStopsTheRun(DunningTestCommon):
         self.other_invoice.currency_id = ves
         self.other_invoice.action_post()
         run = self._run_as_manager(day(7))
-        error = run.log_ids.filtered(lambda log: log.kind == "error")
-        self.assertEqual(error.partner_id, self.other)
-        self.assertIn("No exchange rate is recorded for VES", error.message)
-        self.assertFalse(
-            self.env["account.dunning.charge"].search(
-                [("notice_id.partner_id", "=", self.other.id)]
-            ),
-            "no 5 VES fee",
-        )
-        self.assertEqual(run.notice_ids.partner_id, self.customer)
-        self.assertEqual(run.notice_ids.charge_ids.amount, 5.0)
+        self.assertFalse(run.log_ids.filtered(lambda log: log.kind == "error"))
+        warning = run.log_ids.filtered(lambda log: log.kind == "warning")
+        self.assertEqual(warning.partner_id, self.other)
+        self.assertIn("no exchange rate is recorded for VES", warning.message)
+        self.assertEqual(run.notice_ids.partner_id, self.customer | self.other)
+        other_notice = run.notice_ids.filtered(lambda notice: notice.partner_id == self.other)
+        self.assertFalse(other_notice.charge_ids, "no 5 VES fee")
+        self.assertEqual(other_notice.state, "sending", "the reminder still goes out")
+        self.assertEqual((run.notice_ids - other_notice).charge_ids.amount, 5.0)
 
 
 @tagged("post_install", "-at_install")

@@ -149,8 +149,78 @@ class TestMoneyLaw(DunningTestCommon):
         self._create_dunning_invoice(customer, 2000.0, DUE, currency_id=rand.id)
         run = self._run_dunning(day(30))
         self.assertFalse(self._charges(customer, "compensation"))
-        error = run.log_ids.filtered(lambda log: log.kind == "error")
-        self.assertIn("ZAR", error.message)
+        self.assertEqual(run.notice_ids.partner_id, customer, "the reminder still goes out")
+        self.assertFalse(run.log_ids.filtered(lambda log: log.kind == "error"))
+        warning = run.log_ids.filtered(lambda log: log.kind == "warning")
+        self.assertIn("no exchange rate is recorded for ZAR", warning.message)
+
+    def _unrate(self, currency):
+        self.env["res.currency.rate"].search([("currency_id", "=", currency.id)]).unlink()
+
+    def _rate(self, currency, rate):
+        self.env["res.currency.rate"].create(
+            {"currency_id": currency.id, "name": "2026-01-01", "rate": rate}
+        )
+
+    def test_a_missing_exchange_rate_leaves_the_compensation_for_a_later_notice(self):
+        # A USD company on the EU preset, EUR active without a rate: the reminder goes
+        # out, the 40 EUR wait for the rate, then are charged once, at that rate.
+        self.policy.write({"interest_method": "eu", "jump_to_highest_level": False})
+        self._unrate(self.eur)
+        customer = self._customer("Prairie Mills Inc")
+        invoice = self._create_dunning_invoice(customer, 1000.0, DUE)
+        run = self._run_dunning(day(7))
+        notice = run.notice_ids
+        self.assertEqual(notice.partner_id, customer)
+        self.assertEqual(notice.state, "sending", "sent without the compensation")
+        self.assertFalse(self._charges(customer, "compensation"))
+        self.assertFalse(run.log_ids.filtered(lambda log: log.kind == "error"))
+        warning = run.log_ids.filtered(lambda log: log.kind == "warning" and "EUR" in log.message)
+        self.assertEqual(warning.notice_id, notice)
+        self.assertIn(f"fixed compensation for {invoice.name}", warning.message)
+        self.assertIn("dated 2026-02-07 or earlier", warning.message)
+        self.assertTrue(
+            any("no exchange rate is recorded for EUR" in msg.body for msg in notice.message_ids)
+        )
+
+        self._rate(self.eur, 0.8)  # 1 USD = 0.80 EUR: 40 EUR = 50.00 USD
+        later = self._run_dunning(day(14)).notice_ids
+        self.assertEqual(self._charges(customer, "compensation").notice_id, later)
+        self.assertEqual(self._charges(customer, "compensation").amount, 50.0)
+        self._run_dunning(day(30))
+        self.assertEqual(self._charges(customer, "compensation").mapped("amount"), [50.0])
+
+    def test_a_missing_exchange_rate_leaves_the_fee_for_a_later_notice(self):
+        # A 5 USD fee on a reminder in EUR, which has no rate: the fee waits for it.
+        self.policy.write({"interest_method": "none", "jump_to_highest_level": False})
+        self.level_friendly.fee_fixed = 5.0
+        self._unrate(self.eur)
+        customer = self._customer("Rhein Werkzeug GmbH")
+        self._create_dunning_invoice(customer, 1000.0, DUE, currency_id=self.eur.id)
+        run = self._run_dunning(day(7))
+        friendly = run.notice_ids
+        self.assertEqual(friendly.state, "sending")
+        self.assertFalse(friendly.charge_ids, "never 5 EUR at 1:1")
+        self.assertTrue(friendly.fee_left_out)
+        warning = run.log_ids.filtered(lambda log: log.kind == "warning")
+        self.assertIn("The fee of Friendly reminder is left out", warning.message)
+        self.assertIn("no exchange rate is recorded for EUR", warning.message)
+
+        # Still no rate at the next notice: the fee waits on.
+        self.assertFalse(self._run_dunning(day(14)).notice_ids.charge_ids)
+        self._rate(self.eur, 0.9)  # 5 USD = 4.50 EUR
+        second = self._run_dunning(day(30)).notice_ids
+        fee = self._charges(customer, "fee")
+        self.assertEqual(fee.notice_id, second)
+        self.assertEqual(fee.origin_notice_id, friendly)
+        self.assertEqual((fee.level_id, fee.amount), (self.level_friendly, 4.5))
+        self.assertEqual(second.charge_move_id.amount_total, 4.5)
+        self.assertEqual(friendly.carried_fee_ids, fee, "charged: no longer awaiting")
+        self._run_dunning(day(45))
+        self._run_dunning(day(90))
+        self.assertEqual(self._charges(customer, "fee"), fee, "charged once")
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
+            fee.sudo().copy({"notice_id": second.id})
 
     def test_the_letter_total_is_what_is_invoiced(self):
         tax = self.company_data["default_tax_sale"]  # 15 %
