@@ -149,7 +149,10 @@ class AccountDunningNotice(models.Model):
         " (Carried Fees).",
     )
     carried_fee_ids = fields.One2many(
-        comodel_name="account.dunning.charge", inverse_name="origin_notice_id", readonly=True
+        comodel_name="account.dunning.charge",
+        inverse_name="origin_notice_id",
+        string="Carried Fees",
+        readonly=True,
     )
     charges_waived = fields.Boolean(readonly=True, tracking=True)
     charge_waiver_reason = fields.Text(readonly=True)
