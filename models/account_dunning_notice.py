@@ -64,6 +64,7 @@ NOTICE_SERVER_FIELDS = (
     "charge_refund_id",
     "letter_qr_error",
     "fee_left_out",
+    "amount_credits",
 )
 
 
@@ -133,6 +134,18 @@ class AccountDunningNotice(models.Model):
         readonly=True,
         help="Open amount of the invoices that reached this level with this notice.",
     )
+    amount_credits = fields.Monetary(
+        string="Less Credits",
+        readonly=True,
+        help="Open credit notes and payments not applied yet of the customer in this"
+        " currency, read when the notice was made and again when it leaves: they"
+        " reduce what the notice asks.",
+    )
+    amount_due = fields.Monetary(
+        string="Net Due",
+        compute="_compute_amount_due",
+        help="What the notice asks: the open invoices less the customer's credits.",
+    )
     invoice_count = fields.Integer(readonly=True)
     charge_ids = fields.One2many(
         comodel_name="account.dunning.charge", inverse_name="notice_id", readonly=True
@@ -165,6 +178,15 @@ class AccountDunningNotice(models.Model):
         copy=False,
         help="Why the letter was printed without a payment QR code (e.g. an invalid BIC).",
     )
+
+    # ------------------------------------------------------------
+    # COMPUTE METHODS
+    # ------------------------------------------------------------
+
+    @api.depends("amount_residual", "amount_credits")
+    def _compute_amount_due(self):
+        for notice in self:
+            notice.amount_due = notice.amount_residual - notice.amount_credits
 
     # ------------------------------------------------------------
     # CRUD METHODS
@@ -359,6 +381,7 @@ class AccountDunningNotice(models.Model):
             vals_list
         )
         notices._insert_lines(notice_lines)
+        notices._set_credits()
         return notices
 
     @api.model
@@ -586,11 +609,36 @@ class AccountDunningNotice(models.Model):
             kept = changed._get_kept_letters()
             self.env["ir.attachment"].browse(list(kept.values())).unlink()
         gone._cancel_paid()
-        return self - gone
+        (self - gone)._set_credits()
+        covered = (self - gone).filtered(
+            lambda notice: notice.currency_id.compare_amounts(notice.amount_due, 0) <= 0
+        )
+        covered._cancel_paid(self.env._("covered by the customer's credits before it was sent"))
+        return self - gone - covered
 
-    def _cancel_paid(self):
+    def _set_credits(self):
+        """Net these notices with what their customers hold against their debt (see
+        account.move.line._get_dunning_credit_domain): the credits of a customer and
+        currency go to its notices from the highest level down, each up to its
+        open amount, so that no credit is counted twice."""
+        MoveLine = self.env["account.move.line"]
+        for company, notices in self.grouped("company_id").items():
+            credits = MoveLine._get_dunning_credits(company, notices.partner_id)
+            left = {key: amount for key, (amount, _company_amount) in credits.items()}
+            for notice in notices.sorted(lambda notice: notice.level_id._get_rank(), reverse=True):
+                key = (notice.partner_id.id, notice.currency_id.id)
+                netted = notice.currency_id.round(
+                    max(min(left.get(key, 0.0), notice.amount_residual), 0.0)
+                )
+                if key in left:
+                    left[key] -= netted
+                if notice.currency_id.compare_amounts(netted, notice.amount_credits):
+                    # sudo: what the customer holds is the server's reading, not an input.
+                    notice.sudo().amount_credits = netted
+
+    def _cancel_paid(self, reason=None):
         """Not sent: the debt of these notices was paid before they left."""
-        reason = self.env._("paid in full before it was sent")
+        reason = reason or self.env._("paid in full before it was sent")
         self.env["account.dunning.run.log"]._log_notices(
             "warning",
             {

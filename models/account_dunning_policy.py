@@ -310,14 +310,17 @@ class AccountDunningPolicy(models.Model):
             )
 
     @api.model
-    def _plan_dunning(self, company, rows, on_date):
+    def _plan_dunning(self, company, rows, on_date, credits=None):
         """What dunning on `on_date` does with `rows`, the open invoices of `company`
         (see account.dunning.run._fetch_dunning_candidates), writing nothing.
+        `credits`: what customers hold against their debt, per (partner id, currency
+        id), in that currency and the company's (account.move.line._get_dunning_credits).
 
         Returns a dict with `examined` (invoice count), `skips` (list of
         (partner_id, move_id, reason)), `dunnings` (invoice rows that move up
-        the ladder, with their new level) and `statements` (other overdue
-        invoices per (partner_id, currency_id), listed on the notices).
+        the ladder, with their new level), `statements` (other overdue
+        invoices per (partner_id, currency_id), listed on the notices) and
+        `covered` ((partner_id, currency_id) whose credits cover what is due).
         """
         partners = (
             self.env["res.partner"].with_company(company).browse({r["partner_id"] for r in rows})
@@ -333,7 +336,13 @@ class AccountDunningPolicy(models.Model):
             }
             for partner in partners
         }
-        plan = {"examined": len(rows), "skips": [], "dunnings": [], "statements": defaultdict(list)}
+        plan = {
+            "examined": len(rows),
+            "skips": [],
+            "dunnings": [],
+            "statements": defaultdict(list),
+            "covered": [],
+        }
         for row in rows:
             customer = customers[row["partner_id"]]
             ladder = customer["ladder"]
@@ -354,7 +363,40 @@ class AccountDunningPolicy(models.Model):
                 plan["statements"][row["partner_id"], row["currency_id"]].append(
                     dict(row, days_late=days_late)
                 )
+        if credits:
+            self._plan_credits(plan, rows, credits, customers)
         return plan
+
+    @api.model
+    def _plan_credits(self, plan, rows, credits, customers):
+        """A customer whose credits cover what it owes in a currency, down to the
+        policy minimum, is not dunned in it: its invoices are skipped as covered by
+        credits, and the pair is noted in `covered` for the collector to reconcile."""
+        owed = defaultdict(float)
+        for row in rows:
+            if not row["blocked"] and not row["in_plan"]:
+                owed[row["partner_id"], row["currency_id"]] += row["residual_company"]
+        covered = {
+            key
+            for key in {(row["partner_id"], row["currency_id"]) for row in plan["dunnings"]}
+            if key in credits
+            and owed[key] - credits[key][1]
+            <= (customers[key[0]]["ladder"] or {}).get("min_residual", 0.0)
+        }
+        if not covered:
+            return
+        dunnings = []
+        for row in plan["dunnings"]:
+            key = (row["partner_id"], row["currency_id"])
+            if key in covered:
+                plan["skips"].append((row["partner_id"], row["move_id"], "credits"))
+            else:
+                dunnings.append(row)
+        plan["dunnings"] = dunnings
+        for key in covered:
+            plan["statements"].pop(key, None)
+        plan["covered"] = sorted(covered)
+        plan["credits"] = credits
 
     @api.model
     def _plan_invoice(self, row, customer, ladder, on_date, days_late):

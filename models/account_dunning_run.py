@@ -178,7 +178,10 @@ class AccountDunningRun(models.Model):
         """What a run on `date` would do for `company`, without writing anything:
         see account.dunning.policy._plan_dunning."""
         rows = self._fetch_dunning_candidates(company, date)
-        return self.env["account.dunning.policy"]._plan_dunning(company, rows, date)
+        credits = self.env["account.move.line"]._get_dunning_credits(
+            company, self.env["res.partner"].browse({row["partner_id"] for row in rows})
+        )
+        return self.env["account.dunning.policy"]._plan_dunning(company, rows, date, credits)
 
     @api.model
     def _fetch_dunning_candidates(self, company, date):
@@ -247,6 +250,10 @@ class AccountDunningRun(models.Model):
         self.ensure_one()
         self.invoice_count = plan["examined"]
         self.env["account.dunning.run.log"]._log_skips(self, plan["skips"])
+        if plan.get("covered"):
+            self.env["res.partner"]._action_dunning_credits_to_reconcile(
+                self.company_id, plan["covered"], plan["credits"]
+            )
         by_partner = defaultdict(list)
         for row in plan["dunnings"]:
             by_partner[row["partner_id"]].append(row)

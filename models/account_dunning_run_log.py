@@ -12,6 +12,7 @@ SKIP_REASONS = [
     ("promise", "Promise to pay not yet due"),
     ("plan", "In an active payment plan"),
     ("minimum", "Open amount not above the policy minimum"),
+    ("credits", "Covered by the customer's credits"),
     ("interval", "Minimum interval since the last notice not reached"),
     ("no_policy", "No dunning policy"),
     ("locked", "Being processed by another run"),

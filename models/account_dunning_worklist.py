@@ -54,6 +54,15 @@ class AccountDunningWorklist(models.Model):
         "mail.activity": ["res_model", "res_id", "date_deadline", "dunning_call"],
         "res.partner": ["dunning_responsible_id", "dunning_credit_hold", "dunning_policy_id"],
         "res.company": ["dunning_policy_id"],
+        "account.move.line": [
+            "account_id",
+            "parent_state",
+            "reconciled",
+            "amount_residual_currency",
+            "partner_id",
+            "company_id",
+            "currency_id",
+        ],
         "account.dunning.level": ["policy_id", "sequence", "delay", "min_interval"],
     }
 
@@ -77,6 +86,17 @@ class AccountDunningWorklist(models.Model):
     amount_31_60 = fields.Monetary(string="31-60 Days", readonly=True)
     amount_61_90 = fields.Monetary(string="61-90 Days", readonly=True)
     amount_90_plus = fields.Monetary(string="Over 90 Days", readonly=True)
+    amount_credits = fields.Monetary(
+        string="Credits",
+        readonly=True,
+        help="Open credit notes and payments not applied yet: what the customer holds"
+        " against its debt. Reminders ask the overdue amount less these.",
+    )
+    amount_overdue_net = fields.Monetary(
+        string="Net Overdue",
+        readonly=True,
+        help="What is overdue less the customer's credits: what the next reminder asks.",
+    )
     amount_disputed = fields.Monetary(
         string="Disputed",
         readonly=True,
@@ -196,9 +216,22 @@ class AccountDunningWorklist(models.Model):
             )
             for name, low, high in AGING_BUCKETS
         )
+        MoveLine = self.env["account.move.line"]
+        # The customers' credits as account.move.line defines them, in SQL.
+        credit_lines = MoveLine._where_calc(MoveLine._get_dunning_credit_domain()).select(
+            SQL(
+                """
+                account_move_line.company_id, account_move_line.partner_id,
+                account_move_line.currency_id, account_move_line.amount_residual_currency
+                """
+            )
+        )
         return SQL(
             """
             SELECT agg.*,
+                   COALESCE(credit.amount, 0) AS amount_credits,
+                   GREATEST(agg.amount_overdue - COALESCE(credit.amount, 0), 0)
+                       AS amount_overdue_net,
                    promise.date AS promise_date,
                    promise.amount AS promise_amount,
                    COALESCE(broken.broken, FALSE) AS promise_broken,
@@ -275,6 +308,15 @@ class AccountDunningWorklist(models.Model):
                                         company.dunning_policy_id)
               GROUP BY m.company_id, m.commercial_partner_id, m.currency_id
               ) agg
+         LEFT JOIN (
+                SELECT c.company_id, cp.commercial_partner_id AS partner_id, c.currency_id,
+                       -SUM(c.amount_residual_currency) AS amount
+                  FROM (%(credit_lines)s) c
+                  JOIN res_partner cp ON cp.id = c.partner_id
+              GROUP BY c.company_id, cp.commercial_partner_id, c.currency_id
+               ) credit ON credit.partner_id = agg.partner_id
+                       AND credit.company_id = agg.company_id
+                       AND credit.currency_id = agg.currency_id
          LEFT JOIN LATERAL (
                 SELECT MIN(pr.date) AS date, SUM(pr.amount) AS amount
                   FROM account_dunning_promise pr
@@ -321,6 +363,7 @@ class AccountDunningWorklist(models.Model):
             age=age,
             buckets=buckets,
             moves=moves,
+            credit_lines=credit_lines,
         )
 
 

@@ -342,9 +342,9 @@ class ResPartner(models.Model):
         ]
 
     @api.model
-    def _create_dunning_follow_up(self, summary, user):
+    def _create_dunning_follow_up(self, summary, user, note=None):
         """A to-do for `user` on this customer, due today: the ladder resumes after a
-        broken promise or plan."""
+        broken promise or plan, credits wait to be reconciled."""
         self.ensure_one()
         return self.env["mail.activity"].create(
             {
@@ -352,10 +352,49 @@ class ResPartner(models.Model):
                 "res_id": self.id,
                 "activity_type_id": self.env.ref("mail.mail_activity_data_todo").id,
                 "summary": summary,
+                "note": note,
                 "user_id": user.id,
                 "date_deadline": fields.Date.context_today(self),
             }
         )
+
+    @api.model
+    def _action_dunning_credits_to_reconcile(self, company, covered, credits):
+        """A to-do for the collector of each customer whose credits cover what it owes
+        (`covered`: (partner id, currency id) pairs; `credits`: see
+        account.move.line._get_dunning_credits): reconcile them. One open to-do per
+        customer, so that a rerun adds none."""
+        partners = self.with_company(company).browse({partner_id for partner_id, _c in covered})
+        summary = self.env._("Reconcile the customer's credits with its invoices")
+        waiting = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "in", partners.ids),
+                ("summary", "=", summary),
+            ]
+        )
+        currencies = self.env["res.currency"].browse({currency_id for _p, currency_id in covered})
+        for partner in partners.filtered(
+            lambda partner: partner.id not in waiting.mapped("res_id")
+        ):
+            policy = partner.dunning_policy_id or company.dunning_policy_id
+            user = policy._get_collector(company, partner.dunning_responsible_id)
+            if not user:
+                continue
+            held = ", ".join(
+                currency.format(credits[partner.id, currency.id][0])
+                for currency in currencies
+                if (partner.id, currency.id) in covered
+            )
+            partner._create_dunning_follow_up(
+                summary,
+                user,
+                note=self.env._(
+                    "Open credit notes or payments of %(amount)s cover what is overdue: no"
+                    " reminder was sent. Reconcile them with the invoices.",
+                    amount=held,
+                ),
+            )
 
     @api.model
     def _action_dunning_recover(self, company, on_date):

@@ -41,7 +41,8 @@ class ReportDunningNotice(models.AbstractModel):
             # What the charge invoice asks: the fee with its tax (interest and
             # compensation are damages, untaxed). The letter shows exactly that.
             invoiced = {charge.id: charge._get_invoiced_amount() for charge in charges}
-            total = currency.round(notice.amount_residual + sum(invoiced.values()))
+            # The open invoices less the customer's credits, plus the charges.
+            total = currency.round(notice.amount_due + sum(invoiced.values()))
             bank = self._get_letter_bank_account(notice)
             try:
                 qr_kind, qr_data = self._get_letter_payment_qr(notice, bank, total, providers)

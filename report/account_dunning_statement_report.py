@@ -63,6 +63,7 @@ class ReportDunningStatement(models.AbstractModel):
         for payment in payments:
             if payment.date > since[payment.partner_id.id]:
                 by_customer[payment.partner_id.id][payment.currency_id][1] |= payment
+        credits = self.env["account.move.line"]._get_dunning_credits(company, customers)
         letters = self.env["report.account_dunning.report_dunning_notice"]
         providers = {company.id} if self._takes_online_payments(company) else set()
         values = {}
@@ -75,7 +76,13 @@ class ReportDunningStatement(models.AbstractModel):
                 "since": format_date(self.env, since[customer.id], lang_code=lang),
                 "sections": [
                     self._get_section_values(
-                        customer, currency, moves, paid, today, lang, providers, letters
+                        customer,
+                        currency,
+                        (moves, paid, credits.get((customer.id, currency.id), (0.0,))[0]),
+                        today,
+                        lang,
+                        providers,
+                        letters,
                     )
                     for currency, (moves, paid) in by_customer[customer.id].items()
                 ],
@@ -99,8 +106,10 @@ class ReportDunningStatement(models.AbstractModel):
         )
 
     @api.model
-    def _get_section_values(self, customer, currency, moves, paid, today, lang, providers, letters):
-        """One currency of a statement: its rows, aging, payments, total and QR."""
+    def _get_section_values(self, customer, currency, items, today, lang, providers, letters):
+        """One currency of a statement: its rows, aging, payments, credits, total and
+        QR. `items`: (open invoices, payments since the last statement, credits)."""
+        moves, paid, credit = items
 
         def money(amount):
             return format_amount(self.env, amount, currency, lang_code=lang)
@@ -127,7 +136,10 @@ class ReportDunningStatement(models.AbstractModel):
                     "amount_residual": money(move.amount_residual),
                 }
             )
-        total = currency.round(sum(moves.mapped("amount_residual")))
+        # What is open, less what the customer holds against it.
+        open_amount = currency.round(sum(moves.mapped("amount_residual")))
+        credit = currency.round(min(credit, open_amount))
+        total = currency.round(open_amount - credit)
         reference = customer.ref or customer.name
         # The letters' payment instructions and QR, for what this statement asks.
         payee = SimpleNamespace(
@@ -161,6 +173,7 @@ class ReportDunningStatement(models.AbstractModel):
                 (qr_kind, qr_data),
                 customer.dunning_responsible_id or self.env.company.partner_id,
             ),
+            "credits": credit,
             "reference": reference,
             "total_in_words": currency.with_context(lang=lang).amount_to_text(total),
         }

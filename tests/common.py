@@ -1,3 +1,4 @@
+import email
 import socket
 import threading
 from contextlib import contextmanager
@@ -49,6 +50,25 @@ def smtp_server():
         yield port, inbox
     finally:
         controller.stop()
+
+
+def email_bodies(inbox, recipient):
+    """The HTML bodies of the emails `inbox` received for `recipient`, decoded, without
+    their attachments."""
+    bodies = []
+    for envelope in inbox.messages:
+        if recipient not in envelope.rcpt_tos:
+            continue
+        message = email.message_from_bytes(envelope.content)
+        bodies.append(
+            "".join(
+                part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+                for part in message.walk()
+                if part.get_content_type() == "text/html"
+                and part.get_content_disposition() != "attachment"
+            )
+        )
+    return bodies
 
 
 class DunningTestCommon(AccountTestInvoicingCommon):

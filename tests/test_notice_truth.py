@@ -1,12 +1,10 @@
-import email
-
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools import format_date
 
-from .common import DUE, DunningTestCommon, day, smtp_server
+from .common import DUE, DunningTestCommon, day, email_bodies, smtp_server
 
 
 @tagged("post_install", "-at_install")
@@ -69,19 +67,7 @@ class TestNoticeTruth(DunningTestCommon):
         customer got."""
         with smtp_server() as (port, inbox), self._smtp(port):
             self.env.ref("mail.ir_cron_mail_scheduler_action").sudo().method_direct_trigger()
-        received = []
-        for envelope in inbox.messages:
-            if "ap@lakeside.example.com" in envelope.rcpt_tos:
-                message = email.message_from_bytes(envelope.content)
-                received.append(
-                    "".join(
-                        part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
-                        for part in message.walk()
-                        if part.get_content_type() == "text/html"
-                        and part.get_content_disposition() != "attachment"
-                    )
-                )
-        return received
+        return email_bodies(inbox, "ap@lakeside.example.com")
 
     def test_paid_after_the_email_job_nothing_leaves_the_mail_queue(self):
         notice, mail = self._queued_email()
