@@ -1,6 +1,6 @@
 {
     "name": "Dunning & Collections",
-    "version": "18.0.1.5.1",
+    "version": "18.0.1.6.0",
     "category": "Accounting/Accounting",
     "summary": "Collection ladder for overdue invoices: reminders, calls, "
     "demand letters, escalation and deposits before work starts",
@@ -34,6 +34,7 @@
         "views/account_dunning_dispute_views.xml",
         "views/account_dunning_payment_plan_views.xml",
         "views/account_dunning_payment_plan_portal_templates.xml",
+        "views/account_dunning_notice_portal_templates.xml",
         "wizards/account_dunning_call_outcome_views.xml",
         "views/account_dunning_reference_rate_views.xml",
         "wizards/account_dunning_run_wizard_views.xml",

@@ -1,2 +1,3 @@
 from . import portal
 from . import payment_plan_portal
+from . import dunning_portal

@@ -54,7 +54,11 @@ class PaymentPlanPortal(payment_portal.PaymentPortal):
         }
         amount = plan_sudo._get_portal_payable_amount()
         if amount > 0:
-            values.update(self._get_plan_payment_values(plan_sudo, amount))
+            values.update(
+                self._get_dunning_payment_values(
+                    plan_sudo, amount, f"/my/payment_plans/{plan_sudo.id}/transaction"
+                )
+            )
         values = self._get_page_view_values(
             plan_sudo, access_token, values, "my_payment_plans_history", False
         )
@@ -108,11 +112,14 @@ class PaymentPlanPortal(payment_portal.PaymentPortal):
         )
         return tx_sudo._get_processing_values()
 
-    def _get_plan_payment_values(self, plan_sudo, amount):
+    def _get_dunning_payment_values(self, record_sudo, amount, transaction_route):
+        """Odoo's payment form for a customer page (`record_sudo`: a payment plan, a
+        reminder): the company's providers for `amount`, paid through
+        `transaction_route`, which fixes the amount and the invoices again."""
         logged_in = not request.env.user._is_public()
-        partner_sudo = request.env.user.partner_id if logged_in else plan_sudo.partner_id
-        company = plan_sudo.company_id
-        currency = plan_sudo.currency_id
+        partner_sudo = request.env.user.partner_id if logged_in else record_sudo.partner_id
+        company = record_sudo.company_id
+        currency = record_sudo.currency_id
         availability_report = {}
         # sudo: providers, methods and tokens are read for a public visitor too.
         providers_sudo = (
@@ -154,7 +161,7 @@ class PaymentPlanPortal(payment_portal.PaymentPortal):
             "payment_methods_sudo": payment_methods_sudo,
             "tokens_sudo": tokens_sudo,
             "availability_report": availability_report,
-            "transaction_route": f"/my/payment_plans/{plan_sudo.id}/transaction",
-            "landing_route": plan_sudo.get_portal_url(),
-            "access_token": plan_sudo._portal_ensure_token(),
+            "transaction_route": transaction_route,
+            "landing_route": record_sudo.get_portal_url(),
+            "access_token": record_sudo._portal_ensure_token(),
         }

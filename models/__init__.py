@@ -24,3 +24,4 @@ from . import sale_order_line
 from . import ir_actions_report
 from . import mail_activity
 from . import mail_mail
+from . import payment_transaction

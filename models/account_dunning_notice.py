@@ -65,12 +65,13 @@ NOTICE_SERVER_FIELDS = (
     "letter_qr_error",
     "fee_left_out",
     "amount_credits",
+    "paid_online",
 )
 
 
 class AccountDunningNotice(models.Model):
     _name = "account.dunning.notice"
-    _inherit = ["mail.thread", "account.dunning.mixin"]
+    _inherit = ["portal.mixin", "mail.thread", "account.dunning.mixin"]
     _description = "Dunning Notice"
     _order = "date desc, id desc"
     _check_company_auto = True
@@ -147,6 +148,18 @@ class AccountDunningNotice(models.Model):
         help="What the notice asks: the open invoices less the customer's credits.",
     )
     invoice_count = fields.Integer(readonly=True)
+    transaction_ids = fields.One2many(
+        comodel_name="payment.transaction",
+        inverse_name="dunning_notice_id",
+        string="Online Payments",
+        readonly=True,
+    )
+    paid_online = fields.Boolean(
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="The customer paid what the notice asks from its page.",
+    )
     charge_ids = fields.One2many(
         comodel_name="account.dunning.charge", inverse_name="notice_id", readonly=True
     )
@@ -182,6 +195,11 @@ class AccountDunningNotice(models.Model):
     # ------------------------------------------------------------
     # COMPUTE METHODS
     # ------------------------------------------------------------
+
+    def _compute_access_url(self):
+        super()._compute_access_url()
+        for notice in self:
+            notice.access_url = f"/my/dunning/{notice.id}"
 
     @api.depends("amount_residual", "amount_credits")
     def _compute_amount_due(self):
@@ -323,6 +341,58 @@ class AccountDunningNotice(models.Model):
             "domain": [("id", "in", self.line_ids.move_id.ids)],
             "context": {"create": False},
         }
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: the customer's page
+    # ------------------------------------------------------------
+
+    def _get_portal_payable_moves(self):
+        """What the customer pays from the notice's page: those of its invoices that
+        are still open today, and its charge invoice if it is open."""
+        self.ensure_one()
+        if self.state == "cancel":
+            return self.env["account.move"]
+        return (self.line_ids.move_id | self.charge_move_id).filtered(
+            lambda move: (
+                move.state == "posted"
+                and move.move_type == "out_invoice"
+                and move.currency_id.compare_amounts(move.amount_residual, 0) > 0
+            )
+        )
+
+    def _get_portal_payable_amount(self):
+        """What the page asks, computed now by the server: the open amount of those
+        invoices, without what open disputes hold back, less the customer's credits."""
+        self.ensure_one()
+        moves = self._get_portal_payable_moves()
+        if not moves:
+            return 0.0
+        owed = sum(moves.mapped("amount_residual")) - sum(moves.mapped("dunning_disputed_amount"))
+        partner, currency = self.partner_id, self.currency_id
+        credits = self.env["account.move.line"]._get_dunning_credits(self.company_id, partner)
+        credit = credits.get((partner.id, currency.id), (0.0, 0.0))[0]
+        return currency.round(max(owed - credit, 0.0))
+
+    def _action_paid_online(self):
+        """A payment from these notices' pages is done: Odoo created it and reconciled
+        it with their invoices. The notices say so, and the notices of those invoices
+        still waiting for their check are read again now (cancelled when paid), not
+        at the next run; queued emails are read again as they leave."""
+        for notice in self.filtered(lambda notice: not notice.paid_online):
+            transactions = notice.transaction_ids.filtered(lambda tx: tx.state == "done")
+            # sudo: what the payment provider confirmed, not a user's input.
+            notice.sudo().paid_online = True
+            notice.message_post(
+                body=self.env._(
+                    "Paid online: %(amount)s (%(references)s).",
+                    amount=notice.currency_id.format(sum(transactions.mapped("amount"))),
+                    references=", ".join(transactions.mapped("reference")),
+                )
+            )
+        waiting = self.search(
+            [("state", "=", "draft"), ("line_ids.move_id", "in", self.line_ids.move_id.ids)]
+        )
+        waiting._refresh_before_sending()
 
     # ------------------------------------------------------------
     # BUSINESS METHODS: created by a run

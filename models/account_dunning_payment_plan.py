@@ -702,8 +702,12 @@ class AccountDunningPaymentPlan(models.Model):
         return self.installment_ids.filtered(lambda installment: installment.id == installment_id)
 
     def _get_portal_payable_amount(self):
-        """What the customer pays online now: the rest of the next installment."""
+        """What the customer pays online now: the rest of the next installment, or,
+        once the plan is broken, the whole balance it left due."""
         self.ensure_one()
+        if self.state == "broken":
+            open_moves = self.move_ids.filtered("dunning_open")
+            return self.currency_id.round(sum(open_moves.mapped("amount_residual")))
         if self.state != "active" or not self.next_installment_id:
             return 0.0
         return self.next_installment_id.amount_due

@@ -45,7 +45,13 @@ class ReportDunningNotice(models.AbstractModel):
             total = currency.round(notice.amount_due + sum(invoiced.values()))
             bank = self._get_letter_bank_account(notice)
             try:
-                qr_kind, qr_data = self._get_letter_payment_qr(notice, bank, total, providers)
+                qr_kind, qr_data = self._get_letter_payment_qr(
+                    notice,
+                    bank,
+                    total,
+                    providers,
+                    page_url=notice.get_base_url() + notice.get_portal_url(),
+                )
             except ValueError as error:  # no bank would accept it: print without a QR
                 qr_kind, qr_data = False, False
                 qr_errors[notice] = str(error)
@@ -158,9 +164,10 @@ class ReportDunningNotice(models.AbstractModel):
         return set(providers.company_id.ids)
 
     @api.model
-    def _get_letter_payment_qr(self, notice, bank, total, provider_companies):
+    def _get_letter_payment_qr(self, notice, bank, total, provider_companies, page_url=None):
         """('epc', payload) for euros to a SEPA IBAN; else ('link', url) of the online
-        payment page when the company takes online payments; else (False, False)."""
+        payment page when the company takes online payments: `page_url`, the notice's
+        own page, which pays its invoices; else (False, False)."""
         if total <= 0:
             return False, False
         partner = notice.partner_id.commercial_partner_id
@@ -176,7 +183,10 @@ class ReportDunningNotice(models.AbstractModel):
                 notice.name,
             )
             return "epc", epc_payload(fields)
+        if notice.company_id.id in provider_companies and page_url:
+            return "link", page_url
         if notice.company_id.id in provider_companies:
+            # A statement, until it has a page of its own: Odoo's payment link.
             query = {
                 "reference": notice.name,
                 "amount": total,

@@ -17,3 +17,4 @@ from . import test_money_law
 from . import test_notice_truth
 from . import test_dispute_credit_note
 from . import test_credits
+from . import test_notice_page

@@ -272,16 +272,22 @@ class TestDunningLetters(DunningTestCommon, HttpCase):
         self.assertFalse(values["qr_kind"])
         self.assertFalse(notice.letter_qr_error, "nothing wrong: just no EPC code")
 
-    def test_other_currency_gets_the_online_payment_link(self):
+    def test_other_currency_gets_the_link_to_the_notices_page(self):
+        # A non-euro letter: its QR code opens the notice's own page, which pays its
+        # invoices (not a payment linked to nothing).
         provider = self.env["payment.provider"].create(
             {"name": "Online", "code": "none", "state": "test", "is_published": True}
         )
         self.assertEqual(provider.company_id, self.company)
         notice, _invoices = self._letter([80.0], 50, currency=self.company.currency_id)
         [code] = pdf_qr_codes(self._render(notice))
-        self.assertTrue(code.startswith(f"{self.company.get_base_url()}/payment/pay?"), code)
-        self.assertIn(f"reference={notice.name.replace('/', '%2F')}", code)
-        self.assertIn("amount=80.0", code)
+        self.assertTrue(notice.access_token)
+        self.assertEqual(
+            code,
+            f"{self.company.get_base_url()}/my/dunning/{notice.id}"
+            f"?access_token={notice.access_token}",
+        )
+        self.assertNotIn("/payment/pay", code)
 
     def test_customer_without_language_gets_the_companys(self):
         self.company.partner_id.lang = "de_DE"

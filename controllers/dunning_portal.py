@@ -1,0 +1,97 @@
+from odoo import Command, _, http
+from odoo.exceptions import AccessError, MissingError, ValidationError
+from odoo.http import request
+
+from .payment_plan_portal import PaymentPlanPortal
+
+
+class DunningPortal(PaymentPlanPortal):
+    """A reminder's customer page: opened from the email, the letter's QR code or the
+    portal, with the notice's token and no login; it shows what is still owed today
+    and pays it with the company's payment providers."""
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "dunning_notice_count" in counters:
+            Notice = request.env["account.dunning.notice"]
+            # The portal's record rules keep it to the customer's own, once sent.
+            values["dunning_notice_count"] = (
+                Notice.search_count([]) if Notice.has_access("read") else 0
+            )
+        return values
+
+    @http.route("/my/dunning", type="http", auth="user", website=True)
+    def portal_my_dunning_notices(self, **kwargs):
+        Notice = request.env["account.dunning.notice"]
+        notices = (
+            Notice.search([], order="date desc, id desc") if Notice.has_access("read") else Notice
+        )
+        values = self._prepare_portal_layout_values()
+        values.update({"notices": notices, "page_name": "dunning_notices"})
+        return request.render("account_dunning.portal_my_dunning_notices", values)
+
+    def _get_notice_sudo(self, notice_id, access_token):
+        notice_sudo = self._document_check_access(
+            "account.dunning.notice", notice_id, access_token=access_token
+        )
+        if notice_sudo.state == "draft":  # not sent: not the customer's yet
+            raise MissingError(_("This reminder does not exist."))
+        return notice_sudo
+
+    @http.route("/my/dunning/<int:notice_id>", type="http", auth="public", website=True)
+    def portal_dunning_notice_page(self, notice_id, access_token=None, **kwargs):
+        try:
+            notice_sudo = self._get_notice_sudo(notice_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        moves = notice_sudo._get_portal_payable_moves()
+        values = {
+            "notice": notice_sudo,
+            "moves": moves,
+            "page_name": "dunning_notice",
+        }
+        amount = notice_sudo._get_portal_payable_amount()
+        if amount > 0:
+            values.update(
+                self._get_dunning_payment_values(
+                    notice_sudo, amount, f"/my/dunning/{notice_sudo.id}/transaction"
+                )
+            )
+        values = self._get_page_view_values(
+            notice_sudo, access_token, values, "my_dunning_notices_history", False
+        )
+        return request.render("account_dunning.portal_dunning_notice_page", values)
+
+    @http.route("/my/dunning/<int:notice_id>/transaction", type="json", auth="public")
+    def portal_dunning_notice_transaction(self, notice_id, access_token, **kwargs):
+        """A transaction for what the notice asks now, on its open invoices and its
+        charge invoice. The amount and the invoices are the server's, whatever the
+        browser sent."""
+        try:
+            notice_sudo = self._get_notice_sudo(notice_id, access_token)
+        except MissingError:
+            raise
+        except AccessError as error:
+            raise ValidationError(_("The access token is invalid.")) from error
+        amount = notice_sudo._get_portal_payable_amount()
+        if amount <= 0:
+            raise ValidationError(_("Nothing of this reminder is to be paid any more."))
+        logged_in = not request.env.user._is_public()
+        partner_sudo = request.env.user.partner_id if logged_in else notice_sudo.partner_id
+        self._validate_transaction_kwargs(kwargs)
+        kwargs.update(
+            {
+                "amount": amount,
+                "partner_id": partner_sudo.id,
+                "currency_id": notice_sudo.currency_id.id,
+                "reference_prefix": notice_sudo.name.replace("/", "-"),
+            }
+        )
+        tx_sudo = self._create_transaction(
+            custom_create_values={
+                "invoice_ids": [Command.set(notice_sudo._get_portal_payable_moves().ids)],
+                "dunning_notice_id": notice_sudo.id,
+            },
+            **kwargs,
+        )
+        return tx_sudo._get_processing_values()
