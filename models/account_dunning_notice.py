@@ -197,7 +197,6 @@ class AccountDunningNotice(models.Model):
     # ------------------------------------------------------------
 
     def _compute_access_url(self):
-        super()._compute_access_url()
         for notice in self:
             notice.access_url = f"/my/dunning/{notice.id}"
 
