@@ -99,6 +99,20 @@ class TestNoticePage(DunningTestCommon, HttpCase):
         )
         self.assertFalse(worklist.amount_overdue)
 
+    def test_the_email_link_opens_the_page_and_pays_in_the_browser(self):
+        notice = self._notice()
+        self.env.ref("account_dunning.ir_cron_dunning_send_emails").sudo().method_direct_trigger()
+        mail = self.env["mail.mail"].search(
+            [("model", "=", notice._name), ("res_id", "=", notice.id)]
+        )
+        link = notice.get_portal_url()
+        self.assertIn(link.replace("&", "&amp;"), mail.body_html)
+        self.start_tour(link, "account_dunning_notice_pay")  # no login
+        self.assertTrue(notice.paid_online)
+        self.assertEqual(notice.transaction_ids.state, "done")
+        for move in self.first | self.second | notice.charge_move_id:
+            self.assertIn(move.payment_state, ("paid", "in_payment"), move.name)
+
     def test_a_wrong_token_shows_nothing_and_pays_nothing(self):
         notice = self._notice()
         other = self.env["res.partner"].create({"name": "Other Ltd", "is_company": True})
