@@ -1,4 +1,4 @@
-from odoo import Command, _, http
+from odoo import _, http
 from odoo.exceptions import AccessError, MissingError, ValidationError
 from odoo.http import request
 
@@ -76,22 +76,10 @@ class DunningPortal(PaymentPlanPortal):
         amount = notice_sudo._get_portal_payable_amount()
         if amount <= 0:
             raise ValidationError(_("Nothing of this reminder is to be paid any more."))
-        logged_in = not request.env.user._is_public()
-        partner_sudo = request.env.user.partner_id if logged_in else notice_sudo.partner_id
-        self._validate_transaction_kwargs(kwargs)
-        kwargs.update(
-            {
-                "amount": amount,
-                "partner_id": partner_sudo.id,
-                "currency_id": notice_sudo.currency_id.id,
-                "reference_prefix": notice_sudo.name.replace("/", "-"),
-            }
+        return self._create_dunning_transaction(
+            notice_sudo,
+            amount,
+            notice_sudo._get_portal_payable_moves(),
+            kwargs,
+            dunning_notice_id=notice_sudo.id,
         )
-        tx_sudo = self._create_transaction(
-            custom_create_values={
-                "invoice_ids": [Command.set(notice_sudo._get_portal_payable_moves().ids)],
-                "dunning_notice_id": notice_sudo.id,
-            },
-            **kwargs,
-        )
-        return tx_sudo._get_processing_values()

@@ -95,20 +95,26 @@ class PaymentPlanPortal(payment_portal.PaymentPortal):
         amount = plan_sudo._get_portal_payable_amount()
         if amount <= 0:
             raise ValidationError(_("Nothing of this payment plan is to be paid now."))
+        invoices = plan_sudo.move_ids.filtered("dunning_open")
+        return self._create_dunning_transaction(plan_sudo, amount, invoices, kwargs)
+
+    def _create_dunning_transaction(self, record_sudo, amount, invoices, kwargs, **values):
+        """A transaction of `amount` on `invoices` for a customer page (`record_sudo`:
+        a payment plan, a reminder): the amount and the invoices are the server's,
+        whatever the browser sent; Odoo reconciles the payment with the invoices."""
         logged_in = not request.env.user._is_public()
-        partner_sudo = request.env.user.partner_id if logged_in else plan_sudo.partner_id
+        partner_sudo = request.env.user.partner_id if logged_in else record_sudo.partner_id
         self._validate_transaction_kwargs(kwargs)
         kwargs.update(
             {
                 "amount": amount,
                 "partner_id": partner_sudo.id,
-                "currency_id": plan_sudo.currency_id.id,
-                "reference_prefix": plan_sudo.name.replace("/", "-"),
+                "currency_id": record_sudo.currency_id.id,
+                "reference_prefix": record_sudo.name.replace("/", "-"),
             }
         )
-        invoices = plan_sudo.move_ids.filtered("dunning_open")
         tx_sudo = self._create_transaction(
-            custom_create_values={"invoice_ids": [Command.set(invoices.ids)]}, **kwargs
+            custom_create_values={"invoice_ids": [Command.set(invoices.ids)], **values}, **kwargs
         )
         return tx_sudo._get_processing_values()
 

@@ -199,6 +199,35 @@ class DunningTestCommon(AccountTestInvoicingCommon):
             ._create_payments()
         )
 
+    @classmethod
+    def _setup_demo_provider(cls):
+        """Odoo's Demo payment provider, in test mode for the company, and its
+        method: (provider, payment method)."""
+        # sudo: providers are configuration that the test's accountant cannot edit.
+        provider = cls.env["payment.provider"].sudo().search(
+            [("code", "=", "demo"), ("company_id", "=", cls.company.id)], limit=1
+        ) or cls.env.ref("payment.payment_provider_demo").sudo().copy(
+            {"company_id": cls.company.id}
+        )
+        provider.write({"state": "test", "is_published": True})
+        return provider, cls.env.ref("payment_demo.payment_method_demo")
+
+    @staticmethod
+    def _payment_form_values(provider, method, access_token, landing_route="/my"):
+        """What Odoo's payment form posts to a transaction route; its amount, 1.00,
+        is what a tampered browser would send: the servers must ignore it."""
+        return {
+            "access_token": access_token,
+            "provider_id": provider.id,
+            "payment_method_id": method.id,
+            "token_id": None,
+            "amount": 1.0,
+            "flow": "direct",
+            "tokenization_requested": False,
+            "landing_route": landing_route,
+            "is_validation": False,
+        }
+
     @contextmanager
     def _smtp(self, port):
         """Odoo's mail queue talking to a real SMTP server on `port`."""

@@ -20,13 +20,7 @@ class TestNoticePage(DunningTestCommon, HttpCase):
         cls.first = cls._create_dunning_invoice(cls.customer, 1000.0, DUE)
         cls.second = cls._create_dunning_invoice(cls.customer, 500.0, DUE)
         cls._pay(cls.first, 200.0, day(3))  # part-paid before the reminder
-        cls.provider = cls.env["payment.provider"].sudo().search(
-            [("code", "=", "demo"), ("company_id", "=", cls.company.id)], limit=1
-        ) or cls.env.ref("payment.payment_provider_demo").sudo().copy(
-            {"company_id": cls.company.id}
-        )
-        cls.provider.write({"state": "test", "is_published": True})
-        cls.method = cls.env.ref("payment_demo.payment_method_demo")
+        cls.provider, cls.method = cls._setup_demo_provider()
 
     def _notice(self):
         notice = self._run_dunning(day(7)).notice_ids
@@ -40,17 +34,12 @@ class TestNoticePage(DunningTestCommon, HttpCase):
         amount it sends is ignored."""
         return self.make_jsonrpc_request(
             f"/my/dunning/{notice.id}/transaction",
-            {
-                "access_token": access_token or notice.access_token,
-                "provider_id": self.provider.id,
-                "payment_method_id": self.method.id,
-                "token_id": None,
-                "amount": 1.0,
-                "flow": "direct",
-                "tokenization_requested": False,
-                "landing_route": notice.get_portal_url(),
-                "is_validation": False,
-            },
+            self._payment_form_values(
+                self.provider,
+                self.method,
+                access_token or notice.access_token,
+                notice.get_portal_url(),
+            ),
         )
 
     def test_a_customer_pays_a_reminder_from_its_page_without_logging_in(self):
@@ -199,17 +188,7 @@ class TestNoticePage(DunningTestCommon, HttpCase):
         self.assertIn("Pay the balance now due", page.text)
         processing = self.make_jsonrpc_request(
             f"/my/payment_plans/{plan.id}/transaction",
-            {
-                "access_token": plan.access_token,
-                "provider_id": self.provider.id,
-                "payment_method_id": self.method.id,
-                "token_id": None,
-                "amount": 1.0,
-                "flow": "direct",
-                "tokenization_requested": False,
-                "landing_route": plan.get_portal_url(),
-                "is_validation": False,
-            },
+            self._payment_form_values(self.provider, self.method, plan.access_token),
         )
         tx = (
             self.env["payment.transaction"]

@@ -86,13 +86,7 @@ class TestPaymentPlanDocuments(DunningTestCommon, HttpCase):
         )
         portal = self._create_user("plan_portal", "base.group_portal")
         portal.partner_id.parent_id = self.customer
-        provider = self.env["payment.provider"].sudo().search(
-            [("code", "=", "demo"), ("company_id", "=", self.company.id)], limit=1
-        ) or self.env.ref("payment.payment_provider_demo").sudo().copy(
-            {"company_id": self.company.id}
-        )
-        provider.write({"state": "test", "is_published": True})
-        method = self.env.ref("payment_demo.payment_method_demo")
+        provider, method = self._setup_demo_provider()
         self.plan.action_propose()
         self.start_tour(
             self.plan.get_portal_url(), "account_dunning_payment_plan_sign", login="plan_portal"
@@ -105,17 +99,9 @@ class TestPaymentPlanDocuments(DunningTestCommon, HttpCase):
         # The browser's amount is ignored: the server asks for the installment.
         processing = self.make_jsonrpc_request(
             f"/my/payment_plans/{self.plan.id}/transaction",
-            {
-                "access_token": self.plan.access_token,
-                "provider_id": provider.id,
-                "payment_method_id": method.id,
-                "token_id": None,
-                "amount": 1.0,
-                "flow": "direct",
-                "tokenization_requested": False,
-                "landing_route": self.plan.get_portal_url(),
-                "is_validation": False,
-            },
+            self._payment_form_values(
+                provider, method, self.plan.access_token, self.plan.get_portal_url()
+            ),
         )
         tx = (
             self.env["payment.transaction"]
