@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import Command, api, fields, models
+
+from .sale_order import QUOTATION_STATES
 
 
 class PaymentTransaction(models.Model):
@@ -12,11 +14,44 @@ class PaymentTransaction(models.Model):
         help="The reminder paid from its customer page.",
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # A quotation's deposit paid online settles its deposit invoice when one was
+        # sent: Odoo then reconciles the payment with it, never asking twice.
+        for vals in vals_list:
+            if vals.get("sale_order_ids") and not vals.get("invoice_ids"):
+                invoices = self._get_open_deposit_invoices(vals["sale_order_ids"])
+                if invoices:
+                    vals["invoice_ids"] = [Command.set(invoices.ids)]
+        return super().create(vals_list)
+
     def _post_process(self):
         # Odoo creates the payment and reconciles it with the transaction's invoices;
-        # then the reminder is marked paid and the ladder stops for those invoices.
+        # then the reminder is marked paid and the ladder stops for those invoices,
+        # and a quotation whose deposit is now in confirms itself.
         result = super()._post_process()
-        self.filtered(
-            lambda tx: tx.state == "done" and tx.dunning_notice_id
-        ).dunning_notice_id._action_paid_online()
+        done = self.filtered(lambda tx: tx.state == "done")
+        done.dunning_notice_id._action_paid_online()
+        done._confirm_deposit_quotations()
         return result
+
+    @api.model
+    def _get_open_deposit_invoices(self, order_commands):
+        """The open deposit invoices of the one quotation `order_commands` link to."""
+        orders = self.new({"sale_order_ids": order_commands}).sale_order_ids._origin
+        if len(orders) != 1 or orders.state not in QUOTATION_STATES:
+            return self.env["account.move"]
+        return orders._get_deposit_invoices().filtered(
+            lambda move: move.payment_state in ("not_paid", "partial")
+        )
+
+    def _confirm_deposit_quotations(self):
+        """Confirm the quotations whose deposit these payments completed, whichever
+        way it was paid: the quotation's page, its deposit invoice's page, a link."""
+        quotations = (
+            self.sale_order_ids | self.invoice_ids.invoice_line_ids.sale_line_ids.order_id
+        ).filtered(lambda order: order.state in QUOTATION_STATES and order._deposit_applies())
+        quotations._refresh_deposit()
+        for quotation in quotations:
+            if quotation._is_confirmation_amount_reached():
+                quotation.with_context(send_email=True).action_confirm()

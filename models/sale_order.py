@@ -458,11 +458,11 @@ class SaleOrder(models.Model):
         )
 
     def _get_prepayment_required_amount(self):
-        # The deposit is the least an online payment must bring to confirm the order.
+        # The deposit rule decides what an online payment must bring to confirm the
+        # order, whatever its prepayment percentage.
         if not self._deposit_applies():
             return super()._get_prepayment_required_amount()
-        core = super()._get_prepayment_required_amount() if self.require_payment else 0.0
-        return max(core, self.deposit_required_amount)
+        return self.deposit_required_amount
 
     def _has_to_be_paid(self):
         return super()._has_to_be_paid() or (
@@ -470,15 +470,9 @@ class SaleOrder(models.Model):
         )
 
     def _is_confirmation_amount_reached(self):
-        # Online payments confirm a quotation only once its deposit is in, whichever
-        # way it was paid; the company's own online prepayment may ask for more.
-        if self._deposit_error_message():
-            return False
+        # Online payments confirm a quotation as soon as its deposit is in, whichever
+        # way it was paid: the deposit rule decides, not the prepayment percentage.
         if not self._deposit_applies():
-            return super()._is_confirmation_amount_reached()
-        if not self.require_payment:
-            return True
-        paid = max(self.amount_paid, self.deposit_received_amount)
-        return (
-            self.currency_id.compare_amounts(super()._get_prepayment_required_amount(), paid) <= 0
-        )
+            return not self._deposit_error_message() and super()._is_confirmation_amount_reached()
+        self._refresh_deposit()
+        return not self._deposit_error_message()

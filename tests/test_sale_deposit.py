@@ -828,16 +828,14 @@ class TestDepositOnlinePayment(DepositTestCommon):
         self.assertEqual(sorted(payments.mapped("amount")), [200.0, 400.0])
         self.assertLessEqual(set(payments.mapped("state")), {"in_process", "paid"}, "posted")
 
-    def test_company_prepayment_larger_than_the_deposit_still_applies(self):
-        # The company asks 100 % online; the 30 % deposit does not lower that bar.
+    def test_the_deposit_rule_decides_whatever_the_prepayment_percentage(self):
+        # The company asks 100 % online; the 30 % deposit is what confirms the order.
         self.company.write({"portal_confirmation_pay": True, "prepayment_percent": 1.0})
         order = self._create_quotation(quantity=2)
         order.action_quotation_sent()
-        self.assertEqual(order._get_prepayment_required_amount(), 2000.0)
+        self.assertEqual(order._get_prepayment_required_amount(), 600.0)
         self._pay_online(order, 600.0, "DEP-3")
         self.assertEqual(order.deposit_state, "paid")
-        self.assertEqual(order.state, "sent")
-        self._pay_online(order, 1400.0, "DEP-4")
         self.assertEqual(order.state, "sale")
 
 
@@ -895,3 +893,83 @@ class TestDepositUi(HttpCase):
         self.assertIn('id="deposit_info"', page)
         self.assertIn("A deposit is required before we start.", page)
         self.assertIn("200.00", page)
+
+
+@tagged("post_install", "-at_install")
+class TestDepositPaidOnPortal(DepositTestCommon, HttpCase):
+    """A customer pays the deposit online, on the quotation's page or on the deposit
+    invoice's, with Odoo's Demo provider: the deposit invoice is settled, the order
+    confirms itself once, and nothing is asked twice."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.provider, cls.method = cls._setup_demo_provider()
+        # The company asks for the whole amount online: the deposit rule decides.
+        cls.company.write({"portal_confirmation_pay": True, "prepayment_percent": 1.0})
+
+    def _quotation(self):
+        order = self._create_quotation(quantity=2)  # 2,000.00: a 600.00 deposit
+        order.action_quotation_sent()
+        self.assertEqual(order.deposit_missing_amount, 600.0)
+        return order
+
+    def _pay(self, route, access_token, amount):
+        """What the portal's payment form posts for `amount`, not logged in; then
+        the Demo provider's success, notified twice."""
+        processing = self.make_jsonrpc_request(
+            route,
+            dict(
+                self._payment_form_values(self.provider, self.method, access_token),
+                amount=amount,
+            ),
+        )
+        tx = (
+            self.env["payment.transaction"]
+            .sudo()
+            .search([("reference", "=", processing["reference"])])
+        )
+        for _twice in range(2):
+            self.make_jsonrpc_request(
+                "/payment/demo/simulate_payment",
+                {"reference": tx.reference, "payment_details": "4242", "simulated_state": "done"},
+            )
+        tx._post_process()
+        return tx
+
+    def test_the_quotation_page_states_and_charges_the_deposit(self):
+        order = self._quotation()
+        page = self.url_open(order.get_portal_url()).text
+        self.assertIn("Paying online now charges", page)
+        self.assertIn("600.00", page)
+        self.assertEqual(order._get_prepayment_required_amount(), 600.0)
+
+    def test_paid_on_the_quotation_page_before_any_deposit_invoice(self):
+        order = self._quotation()
+        tx = self._pay(order.get_portal_url(suffix="/transaction"), order.access_token, 600.0)
+        self.assertEqual(order.state, "sale", "the deposit confirmed it, not the 100 %")
+        self.assertEqual(order.deposit_received_amount, 600.0)
+        self.assertEqual(len(tx.payment_id), 1)
+        self.assertFalse(tx.invoice_ids, "no deposit invoice to settle")
+
+    def test_paid_on_the_quotation_page_after_the_deposit_invoice(self):
+        order = self._quotation()
+        invoice = self._request_deposit(order)
+        tx = self._pay(order.get_portal_url(suffix="/transaction"), order.access_token, 600.0)
+        self.assertEqual(tx.invoice_ids, invoice, "the payment settles the deposit invoice")
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(order.deposit_received_amount, 600.0, "counted once")
+        self.assertEqual(
+            self.env["account.payment"].search_count([("partner_id", "=", self.customer.id)]), 1
+        )
+
+    def test_paid_on_the_deposit_invoices_page(self):
+        order = self._quotation()
+        invoice = self._request_deposit(order)
+        invoice._portal_ensure_token()
+        tx = self._pay(f"/invoice/transaction/{invoice.id}", invoice.access_token, 600.0)
+        self.assertEqual(tx.invoice_ids, invoice)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(order.state, "sale", "the order confirms itself")
+        self.assertFalse(order._has_to_be_paid() and order.deposit_outstanding)
