@@ -83,3 +83,81 @@ class DunningPortal(PaymentPlanPortal):
             kwargs,
             dunning_notice_id=notice_sudo.id,
         )
+
+    # ------------------------------------------------------------
+    # The statement of account's page
+    # ------------------------------------------------------------
+
+    def _get_statement_sudo(self, partner_id, company_id, currency_id, access_token):
+        """(customer, company, currency) of a statement page, its token checked."""
+        # sudo: a visitor with the statement's token, as a document's access token.
+        env = request.env(su=True)
+        customer = env["res.partner"].browse(partner_id).exists()
+        company = env["res.company"].browse(company_id).exists()
+        currency = env["res.currency"].browse(currency_id).exists()
+        if not (customer and company and currency) or not customer._check_dunning_statement_token(
+            company, currency, access_token
+        ):
+            raise AccessError(_("The access token is invalid."))
+        return customer, company, currency
+
+    @http.route(
+        "/my/statement/<int:partner_id>/<int:company_id>/<int:currency_id>",
+        type="http",
+        auth="public",
+        website=True,
+    )
+    def portal_dunning_statement_page(
+        self, partner_id, company_id, currency_id, access_token=None, **kwargs
+    ):
+        try:
+            customer, company, currency = self._get_statement_sudo(
+                partner_id, company_id, currency_id, access_token
+            )
+        except AccessError:
+            return request.redirect("/my")
+        moves, amount = customer._get_dunning_statement_payable(company, currency)
+        path = customer._get_dunning_statement_path(company, currency)
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "customer": customer,
+                "company": company,
+                "moves": moves,
+                "page_name": "dunning_statement",
+            }
+        )
+        if amount > 0:
+            values.update(
+                self._get_dunning_payment_values(
+                    customer._get_dunning_statement_payee(company, currency),
+                    amount,
+                    f"/my/statement/{customer.id}/{company.id}/{currency.id}/transaction",
+                    landing_route=path,
+                    access_token=access_token,
+                )
+            )
+        return request.render("account_dunning.portal_dunning_statement_page", values)
+
+    @http.route(
+        "/my/statement/<int:partner_id>/<int:company_id>/<int:currency_id>/transaction",
+        type="json",
+        auth="public",
+    )
+    def portal_dunning_statement_transaction(
+        self, partner_id, company_id, currency_id, access_token, **kwargs
+    ):
+        """A transaction for everything the statement asks now in its currency, on the
+        customer's open invoices. The amount and the invoices are the server's."""
+        try:
+            customer, company, currency = self._get_statement_sudo(
+                partner_id, company_id, currency_id, access_token
+            )
+        except AccessError as error:
+            raise ValidationError(_("The access token is invalid.")) from error
+        moves, amount = customer._get_dunning_statement_payable(company, currency)
+        if amount <= 0:
+            raise ValidationError(_("Nothing of this statement is to be paid any more."))
+        return self._create_dunning_transaction(
+            customer._get_dunning_statement_payee(company, currency), amount, moves, kwargs
+        )

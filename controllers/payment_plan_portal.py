@@ -118,9 +118,11 @@ class PaymentPlanPortal(payment_portal.PaymentPortal):
         )
         return tx_sudo._get_processing_values()
 
-    def _get_dunning_payment_values(self, record_sudo, amount, transaction_route):
+    def _get_dunning_payment_values(
+        self, record_sudo, amount, transaction_route, landing_route=None, access_token=None
+    ):
         """Odoo's payment form for a customer page (`record_sudo`: a payment plan, a
-        reminder): the company's providers for `amount`, paid through
+        reminder, a statement): the company's providers for `amount`, paid through
         `transaction_route`, which fixes the amount and the invoices again."""
         logged_in = not request.env.user._is_public()
         partner_sudo = request.env.user.partner_id if logged_in else record_sudo.partner_id
@@ -168,6 +170,6 @@ class PaymentPlanPortal(payment_portal.PaymentPortal):
             "tokens_sudo": tokens_sudo,
             "availability_report": availability_report,
             "transaction_route": transaction_route,
-            "landing_route": record_sudo.get_portal_url(),
-            "access_token": record_sudo._portal_ensure_token(),
+            "landing_route": landing_route or record_sudo.get_portal_url(),
+            "access_token": access_token or record_sudo._portal_ensure_token(),
         }

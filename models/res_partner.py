@@ -1,5 +1,10 @@
+from types import SimpleNamespace
+from urllib.parse import urlencode
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import consteq
+from odoo.tools.misc import hmac
 
 from ..tools.ladder import days_overdue
 
@@ -340,6 +345,58 @@ class ResPartner(models.Model):
             ("commercial_partner_id", "in", commercial_partners.ids),
             ("company_id", "=", self.env.company.id),
         ]
+
+    def _get_dunning_statement_token(self, company, currency):
+        """The token of this customer's statement page in `company` and `currency`:
+        Odoo's keyed hash of the three, so that a link opens that page only."""
+        self.ensure_one()
+        # su: the hash key is a system parameter.
+        return hmac(
+            self.env(su=True), "account_dunning-statement", (self.id, company.id, currency.id)
+        )
+
+    def _check_dunning_statement_token(self, company, currency, token):
+        self.ensure_one()
+        return bool(token) and consteq(self._get_dunning_statement_token(company, currency), token)
+
+    def _get_dunning_statement_path(self, company, currency):
+        """The statement page's path with its token: what its QR code and email open."""
+        self.ensure_one()
+        query = urlencode({"access_token": self._get_dunning_statement_token(company, currency)})
+        return f"/my/statement/{self.id}/{company.id}/{currency.id}?{query}"
+
+    def _get_dunning_statement_payable(self, company, currency):
+        """What the statement page pays now: (the customer's open invoices in
+        `company` and `currency`, their open amount without what open disputes hold
+        back, less the customer's credits)."""
+        self.ensure_one()
+        customer = self.commercial_partner_id
+        moves = (
+            self.env["account.move"]
+            .with_company(company)
+            .search(
+                [
+                    *customer.with_company(company)._get_dunning_open_items_domain(customer),
+                    ("currency_id", "=", currency.id),
+                ]
+            )
+        )
+        owed = sum(moves.mapped("amount_residual")) - sum(moves.mapped("dunning_disputed_amount"))
+        credits = self.env["account.move.line"]._get_dunning_credits(company, customer)
+        credit = credits.get((customer.id, currency.id), (0.0, 0.0))[0]
+        return moves, currency.round(max(owed - credit, 0.0))
+
+    def _get_dunning_statement_payee(self, company, currency):
+        """The statement page as the payment form and transactions read a document:
+        its customer, company, currency and name."""
+        self.ensure_one()
+        customer = self.commercial_partner_id
+        return SimpleNamespace(
+            partner_id=customer,
+            company_id=company,
+            currency_id=currency,
+            name=f"STMT-{customer.id}",
+        )
 
     @api.model
     def _create_dunning_follow_up(self, summary, user, note=None):

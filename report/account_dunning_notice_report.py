@@ -1,10 +1,8 @@
 import base64
 from decimal import Decimal
-from urllib.parse import urlencode
 
 from odoo import _, api, models
 from odoo.tools import format_amount, format_date
-from odoo.tools.misc import hmac as hmac_tool
 
 from ..tools.epc import epc_payload, qr_png
 
@@ -167,7 +165,7 @@ class ReportDunningNotice(models.AbstractModel):
     def _get_letter_payment_qr(self, notice, bank, total, provider_companies, page_url=None):
         """('epc', payload) for euros to a SEPA IBAN; else ('link', url) of the online
         payment page when the company takes online payments: `page_url`, the notice's
-        own page, which pays its invoices; else (False, False)."""
+        or the statement's own page, which pays its invoices; else (False, False)."""
         if total <= 0:
             return False, False
         partner = notice.partner_id.commercial_partner_id
@@ -184,22 +182,6 @@ class ReportDunningNotice(models.AbstractModel):
             )
             return "epc", epc_payload(fields)
         if notice.company_id.id in provider_companies and page_url:
+            # The document's own page: it pays exactly its invoices.
             return "link", page_url
-        if notice.company_id.id in provider_companies:
-            # A statement, until it has a page of its own: Odoo's payment link.
-            query = {
-                "reference": notice.name,
-                "amount": total,
-                "currency_id": notice.currency_id.id,
-                "partner_id": partner.id,
-                "company_id": notice.company_id.id,
-                # payment.utils.generate_access_token needs an HTTP request; the
-                # letters are also rendered by crons: same token, computed here.
-                "access_token": hmac_tool(
-                    self.env(su=True),
-                    "generate_access_token",
-                    f"{partner.id}|{total}|{notice.currency_id.id}",
-                ),
-            }
-            return "link", f"{notice.company_id.get_base_url()}/payment/pay?{urlencode(query)}"
         return False, False

@@ -150,7 +150,14 @@ class ReportDunningStatement(models.AbstractModel):
         )
         bank = letters._get_letter_bank_account(payee)
         try:
-            qr_kind, qr_data = letters._get_letter_payment_qr(payee, bank, total, providers)
+            qr_kind, qr_data = letters._get_letter_payment_qr(
+                payee,
+                bank,
+                total,
+                providers,
+                page_url=payee.company_id.get_base_url()
+                + customer._get_dunning_statement_path(payee.company_id, currency),
+            )
         except ValueError:  # no bank would accept it: no QR on the statement
             qr_kind, qr_data = False, False
         return {

@@ -2,7 +2,7 @@
 # local SMTP sink. SMTP_PORT comes from the environment.
 import os
 
-from odoo import fields
+from odoo import Command, fields
 
 env = globals()["env"]  # given by `odoo shell`
 company = env.ref("base.main_company")
@@ -52,4 +52,30 @@ env["account.dunning.notice"]._cron_send_dunning_emails()
 # A statement of account, sent by hand as a collector would.
 env.ref("account_dunning.partner_harbor")._action_send_dunning_statement()
 env["mail.mail"].process_email_queue()
+env.cr.commit()
+# A customer pays a reminder from its page with the Demo provider (no real money):
+# the transaction its page makes, for what it asks now, paid and reconciled.
+payable = run.notice_ids.filtered(
+    lambda notice: notice.state != "draft" and notice._get_portal_payable_amount() > 0
+)
+if payable:
+    notice = payable[0]
+    amount = notice._get_portal_payable_amount()
+    tx = env["payment.transaction"].create(
+        {
+            "provider_id": env.ref("payment.payment_provider_demo").id,
+            "payment_method_id": env.ref("payment_demo.payment_method_demo").id,
+            "amount": amount,
+            "currency_id": notice.currency_id.id,
+            "partner_id": notice.partner_id.id,
+            "invoice_ids": [Command.set(notice._get_portal_payable_moves().ids)],
+            "dunning_notice_id": notice.id,
+        }
+    )
+    tx._set_done()
+    tx._post_process()
+    state = "paid online" if notice.paid_online else "NOT paid"
+    print(f"{notice.partner_id.name} paid {notice.name} from its page: {tx.amount} ({state})")
+    for other in payable[1:2]:
+        print(f"A reminder's page, no login needed: {other.get_base_url()}{other.get_portal_url()}")
 env.cr.commit()

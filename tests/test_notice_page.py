@@ -200,3 +200,45 @@ class TestNoticePage(DunningTestCommon, HttpCase):
         tx._post_process()
         for move in self.first | self.second:
             self.assertIn(move.payment_state, ("paid", "in_payment"), move.name)
+
+    def test_the_statement_has_a_page_that_pays_every_open_invoice(self):
+        self._credit_note = self._create_dunning_invoice(
+            self.customer, 100.0, DUE, move_type="out_refund"
+        )
+        company, currency = self.company, self.company.currency_id
+        path = self.customer._get_dunning_statement_path(company, currency)
+        # The statement's QR code opens that page (no SEPA IBAN, a provider).
+        section = self.env["report.account_dunning.report_dunning_statement"]._get_statement_values(
+            self.customer
+        )[self.customer.id]["sections"][0]
+        self.assertEqual(section["qr_kind"], "link")
+        self.assertEqual(section["payment_link"], company.get_base_url() + path)
+        page = self.url_open(path)
+        for text in (self.first.name, self.second.name, "1,200.00"):  # 800 + 500 - 100
+            self.assertIn(text, page.text)
+        wrong = path.replace("access_token=", "access_token=x")
+        self.assertNotIn(self.first.name, self.url_open(wrong).text)
+        other_currency = self.setup_other_currency("EUR", rates=[("2016-01-01", 1.0)])
+        token = self.customer._get_dunning_statement_token(company, other_currency)
+        self.assertNotIn(
+            self.first.name,
+            self.url_open(
+                f"/my/statement/{self.customer.id}/{company.id}/{currency.id}?access_token={token}"
+            ).text,
+            "another currency's token opens nothing",
+        )
+        route = f"/my/statement/{self.customer.id}/{company.id}/{currency.id}/transaction"
+        token = self.customer._get_dunning_statement_token(company, currency)
+        processing = self.make_jsonrpc_request(
+            route, self._payment_form_values(self.provider, self.method, token, path)
+        )
+        tx = (
+            self.env["payment.transaction"]
+            .sudo()
+            .search([("reference", "=", processing["reference"])])
+        )
+        self.assertEqual((tx.amount, tx.invoice_ids), (1200.0, self.first | self.second))
+        tx._set_done()
+        tx._post_process()
+        self.assertEqual(len(tx.payment_id), 1)
+        self.assertEqual(self.first.amount_residual + self.second.amount_residual, 100.0)
