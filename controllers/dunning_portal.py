@@ -45,12 +45,14 @@ class DunningPortal(PaymentPlanPortal):
         except (AccessError, MissingError):
             return request.redirect("/my")
         moves = notice_sudo._get_portal_payable_moves()
+        breakdown = notice_sudo._get_portal_payable_breakdown()
         values = {
             "notice": notice_sudo,
             "moves": moves,
+            "breakdown": breakdown,
             "page_name": "dunning_notice",
         }
-        amount = notice_sudo._get_portal_payable_amount()
+        amount = breakdown["amount"]
         if amount > 0:
             values.update(
                 self._get_dunning_payment_values(
@@ -116,7 +118,8 @@ class DunningPortal(PaymentPlanPortal):
             )
         except AccessError:
             return request.redirect("/my")
-        moves, amount = customer._get_dunning_statement_payable(company, currency)
+        moves, breakdown = customer._get_dunning_statement_payable(company, currency)
+        amount = breakdown["amount"]
         path = customer._get_dunning_statement_path(company, currency)
         values = self._prepare_portal_layout_values()
         values.update(
@@ -124,6 +127,7 @@ class DunningPortal(PaymentPlanPortal):
                 "customer": customer,
                 "company": company,
                 "moves": moves,
+                "breakdown": breakdown,
                 "page_name": "dunning_statement",
             }
         )
@@ -155,7 +159,8 @@ class DunningPortal(PaymentPlanPortal):
             )
         except AccessError as error:
             raise ValidationError(_("The access token is invalid.")) from error
-        moves, amount = customer._get_dunning_statement_payable(company, currency)
+        moves, breakdown = customer._get_dunning_statement_payable(company, currency)
+        amount = breakdown["amount"]
         if amount <= 0:
             raise ValidationError(_("Nothing of this statement is to be paid any more."))
         return self._create_dunning_transaction(

@@ -363,14 +363,15 @@ class AccountDunningNotice(models.Model):
         """What the page asks, computed now by the server: the open amount of those
         invoices, without what open disputes hold back, less the customer's credits."""
         self.ensure_one()
-        moves = self._get_portal_payable_moves()
-        if not moves:
-            return 0.0
-        owed = sum(moves.mapped("amount_residual")) - sum(moves.mapped("dunning_disputed_amount"))
-        partner, currency = self.partner_id, self.currency_id
-        credits = self.env["account.move.line"]._get_dunning_credits(self.company_id, partner)
-        credit = credits.get((partner.id, currency.id), (0.0, 0.0))[0]
-        return currency.round(max(owed - credit, 0.0))
+        return self._get_portal_payable_breakdown()["amount"]
+
+    def _get_portal_payable_breakdown(self):
+        """The page's sum, from the open invoices to the amount to pay (see
+        account.move._get_dunning_payable_breakdown)."""
+        self.ensure_one()
+        return self._get_portal_payable_moves()._get_dunning_payable_breakdown(
+            self.company_id, self.partner_id, self.currency_id
+        )
 
     def _action_paid_online(self):
         """A payment from these notices' pages is done: Odoo created it and reconciled

@@ -397,6 +397,24 @@ class AccountMove(models.Model):
             )
         ]
 
+    def _get_dunning_payable_breakdown(self, company, partner, currency):
+        """What a customer page asks for these open invoices now, and why: their open
+        amount, what open disputes hold back, the customer's credits (see
+        account.move.line._get_dunning_credits), and the amount to pay."""
+        open_amount = currency.round(sum(self.mapped("amount_residual")))
+        disputed = currency.round(sum(self.mapped("dunning_disputed_amount")))
+        customer = partner.commercial_partner_id
+        credits = self.env["account.move.line"]._get_dunning_credits(company, customer)
+        credit = currency.round(
+            min(credits.get((customer.id, currency.id), (0.0, 0.0))[0], open_amount - disputed)
+        )
+        return {
+            "open": open_amount,
+            "disputed": disputed,
+            "credits": max(credit, 0.0),
+            "amount": currency.round(max(open_amount - disputed - credit, 0.0)),
+        }
+
     def _get_dunning_strangers(self, partner, currency):
         """Those of these moves that are not customer invoices of `partner` in
         `currency`: what a promise or a payment plan cannot cover."""

@@ -1,4 +1,5 @@
 from odoo import Command, api, fields, models
+from odoo.exceptions import AccessError
 
 from .sale_order import QUOTATION_STATES
 
@@ -10,12 +11,14 @@ class PaymentTransaction(models.Model):
         comodel_name="account.dunning.notice",
         index="btree_not_null",
         readonly=True,
+        copy=False,
         ondelete="set null",
         help="The reminder paid from its customer page.",
     )
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_dunning_notice_link(vals_list)
         # A quotation's deposit paid online settles its deposit invoice when one was
         # sent: Odoo then reconciles the payment with it, never asking twice.
         for vals in vals_list:
@@ -24,6 +27,10 @@ class PaymentTransaction(models.Model):
                 if invoices:
                     vals["invoice_ids"] = [Command.set(invoices.ids)]
         return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_dunning_notice_link([vals])
+        return super().write(vals)
 
     def _post_process(self):
         # Odoo creates the payment and reconciles it with the transaction's invoices;
@@ -55,3 +62,13 @@ class PaymentTransaction(models.Model):
         for quotation in quotations:
             if quotation._is_confirmation_amount_reached():
                 quotation.with_context(send_email=True).action_confirm()
+
+    @api.model
+    def _check_dunning_notice_link(self, vals_list):
+        # A reminder's page links its transactions (as superuser): billing users, who
+        # may write transactions, cannot mark a reminder paid online by hand.
+        if self.env.is_superuser() or not any("dunning_notice_id" in vals for vals in vals_list):
+            return
+        raise AccessError(
+            self.env._("Payment transactions are linked to reminders by their page, not by hand.")
+        )

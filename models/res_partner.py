@@ -367,8 +367,8 @@ class ResPartner(models.Model):
 
     def _get_dunning_statement_payable(self, company, currency):
         """What the statement page pays now: (the customer's open invoices in
-        `company` and `currency`, their open amount without what open disputes hold
-        back, less the customer's credits)."""
+        `company` and `currency`, the page's sum: see
+        account.move._get_dunning_payable_breakdown)."""
         self.ensure_one()
         customer = self.commercial_partner_id
         moves = (
@@ -381,10 +381,7 @@ class ResPartner(models.Model):
                 ]
             )
         )
-        owed = sum(moves.mapped("amount_residual")) - sum(moves.mapped("dunning_disputed_amount"))
-        credits = self.env["account.move.line"]._get_dunning_credits(company, customer)
-        credit = credits.get((customer.id, currency.id), (0.0, 0.0))[0]
-        return moves, currency.round(max(owed - credit, 0.0))
+        return moves, moves._get_dunning_payable_breakdown(company, customer, currency)
 
     def _get_dunning_statement_payee(self, company, currency):
         """The statement page as the payment form and transactions read a document:

@@ -186,6 +186,9 @@ class TestChargesAreServerFacts(DunningTestCommon):
                 {"amount_residual": 0.0},
                 {"date": day(30)},
                 {"payment_deadline": day(60)},
+                {"amount_credits": 1000.0},
+                {"paid_online": True},
+                {"fee_left_out": True},
             ):
                 with self.assertRaises(AccessError, msg=f"{user.login}: {vals}"):
                     notice.write(vals)
@@ -207,6 +210,42 @@ class TestChargesAreServerFacts(DunningTestCommon):
                 )
             # What a collector does edit: who to write to, who follows up.
             notice.user_id = user
+        self._assert_unchanged()
+
+    def test_no_role_links_a_payment_to_a_notice_by_hand(self):
+        # Billing users may create and write transactions: not tie one to a reminder.
+        provider, method = self._setup_demo_provider()
+        tx = (
+            self.env["payment.transaction"]
+            .sudo()
+            .create(
+                {
+                    "provider_id": provider.id,
+                    "payment_method_id": method.id,
+                    "amount": 1025.0,
+                    "currency_id": self.notice.currency_id.id,
+                    "partner_id": self.customer.id,
+                }
+            )
+        )
+        for user in (self.billing, self.collector, self.manager):
+            with self.assertRaises(AccessError, msg=f"{user.login}: write the link"):
+                tx.with_user(user).write({"dunning_notice_id": self.notice.id})
+            with self.assertRaises(AccessError, msg=f"{user.login}: create with the link"):
+                self.env["payment.transaction"].with_user(user).create(
+                    {
+                        "provider_id": provider.id,
+                        "payment_method_id": method.id,
+                        "amount": 1.0,
+                        "currency_id": self.notice.currency_id.id,
+                        "partner_id": self.customer.id,
+                        "dunning_notice_id": self.notice.id,
+                    }
+                )
+            with self.assertRaises(AccessError, msg=f"{user.login}: copy with the link"):
+                tx.with_user(user).copy({"dunning_notice_id": self.notice.id})
+        self.assertFalse(self.notice.transaction_ids)
+        self.assertFalse(self.notice.paid_online)
         self._assert_unchanged()
 
     def test_billing_user_cannot_link_an_invoice_to_a_notice(self):

@@ -216,6 +216,7 @@ class TestNoticePage(DunningTestCommon, HttpCase):
         page = self.url_open(path)
         for text in (self.first.name, self.second.name, "1,200.00"):  # 800 + 500 - 100
             self.assertIn(text, page.text)
+        self.assertIn("Less your credits", page.text, "the page says how its sum is made")
         wrong = path.replace("access_token=", "access_token=x")
         self.assertNotIn(self.first.name, self.url_open(wrong).text)
         other_currency = self.setup_other_currency("EUR", rates=[("2016-01-01", 1.0)])
