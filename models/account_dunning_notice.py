@@ -355,7 +355,11 @@ class AccountDunningNotice(models.Model):
             lambda move: (
                 move.state == "posted"
                 and move.move_type == "out_invoice"
-                and move.currency_id.compare_amounts(move.amount_residual, 0) > 0
+                # A wholly disputed invoice is not asked for: held while it is looked into.
+                and move.currency_id.compare_amounts(
+                    move.amount_residual, move.dunning_disputed_amount
+                )
+                > 0
             )
         )
 
@@ -673,7 +677,11 @@ class AccountDunningNotice(models.Model):
                 )
             )
         if changed:
-            uninvoiced = changed.filtered(lambda notice: not notice.charge_move_id)
+            # Charges follow only while the notice waits to be sent: once sent, they
+            # were invoiced with it (or there were none), and stay as they left.
+            uninvoiced = changed.filtered(
+                lambda notice: notice.state == "draft" and not notice.charge_move_id
+            )
             uninvoiced.charge_ids.unlink()
             self.env["account.dunning.charge"]._create_for_notices(uninvoiced)
             kept = changed._get_kept_letters()
@@ -953,12 +961,14 @@ class AccountDunningNotice(models.Model):
         notice is cancelled with the reason (see _refresh_before_sending); part-paid,
         the email is rendered again with what is left and that one leaves instead.
         Returns the mails to send."""
-        before = {notice: notice.amount_residual for notice in self}
+        before = {notice: notice.amount_due for notice in self}
         # A notice cancelled since its email was written sends nothing either.
         still = self.filtered(lambda notice: notice.state != "cancel")._refresh_before_sending()
+        # Part-paid or netted since: written again, when its level still has a template.
         changed = still.filtered(
-            lambda notice: notice.currency_id.compare_amounts(
-                notice.amount_residual, before[notice]
+            lambda notice: (
+                notice.level_id.mail_template_id
+                and notice.currency_id.compare_amounts(notice.amount_due, before[notice])
             )
         )
         stale = mails.filtered(lambda mail: mail.res_id not in (still - changed).ids)
@@ -976,8 +986,7 @@ class AccountDunningNotice(models.Model):
         for template, notices in changed.grouped(
             lambda notice: notice.level_id.mail_template_id
         ).items():
-            if template:
-                fresh |= notices._send_dunning_emails(template)
+            fresh |= notices._send_dunning_emails(template)
         return mails - stale | fresh
 
     def _queue_dunning_emails(self):

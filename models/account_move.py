@@ -371,6 +371,7 @@ class AccountMove(models.Model):
                     ),
                     "product_id": False,
                     "account_id": line.account_id.id,
+                    "analytic_distribution": line.analytic_distribution,
                     "tax_ids": [Command.set(line.tax_ids.ids)],
                     "sale_line_ids": [Command.clear()],
                     "quantity": 1,
@@ -385,11 +386,13 @@ class AccountMove(models.Model):
             currency.decimal_places,
             self.env["decimal.precision"].precision_get("Product Price"),
         )
+        first = self.invoice_line_ids.filtered(lambda line: line.display_type == "product")[:1]
         self.invoice_line_ids = [
             Command.create(
                 {
                     "name": self.env._("Rounding difference"),
-                    "account_id": self.invoice_line_ids[:1].account_id.id,
+                    "account_id": first.account_id.id,
+                    "analytic_distribution": first.analytic_distribution,
                     "quantity": float(quantity),
                     "price_unit": float(price_unit),
                     "tax_ids": [Command.clear()],
@@ -402,7 +405,9 @@ class AccountMove(models.Model):
         amount, what open disputes hold back, the customer's credits (see
         account.move.line._get_dunning_credits), and the amount to pay."""
         open_amount = currency.round(sum(self.mapped("amount_residual")))
-        disputed = currency.round(sum(self.mapped("dunning_disputed_amount")))
+        disputed = currency.round(
+            sum(min(move.dunning_disputed_amount, move.amount_residual) for move in self)
+        )
         customer = partner.commercial_partner_id
         credits = self.env["account.move.line"]._get_dunning_credits(company, customer)
         credit = currency.round(

@@ -1,4 +1,8 @@
+import logging
+
 from odoo import models
+
+_logger = logging.getLogger(__name__)
 
 
 class MailMail(models.Model):
@@ -15,11 +19,17 @@ class MailMail(models.Model):
                 and not mail.is_notification
             )
         )
-        mails = self
-        if reminders:
-            # sudo: whoever flushes the queue, the debt is read and its record kept.
-            notices = self.env["account.dunning.notice"].sudo().browse(reminders.mapped("res_id"))
-            mails = self - reminders | notices.exists()._check_queued_emails(reminders)
+        mails = self - reminders
+        # sudo: whoever flushes the queue, the debt is read and its record kept.
+        Notice = self.env["account.dunning.notice"].sudo()
+        for res_id, notice_mails in reminders.grouped("res_id").items():
+            try:
+                # One reminder that cannot be checked never holds up the queue.
+                with self.env.cr.savepoint():
+                    mails |= Notice.browse(res_id).exists()._check_queued_emails(notice_mails)
+            except Exception:
+                _logger.exception("Dunning notice %s: its email could not be checked", res_id)
+                mails |= notice_mails
         return super(MailMail, mails).send(
             auto_commit=auto_commit,
             raise_exception=raise_exception,

@@ -24,7 +24,14 @@ class PaymentTransaction(models.Model):
         for vals in vals_list:
             if vals.get("sale_order_ids") and not vals.get("invoice_ids"):
                 invoices = self._get_open_deposit_invoices(vals["sale_order_ids"])
-                if invoices:
+                # The deposit, not more: a payment of the whole order stays the order's.
+                if (
+                    invoices
+                    and invoices.currency_id.compare_amounts(
+                        vals.get("amount", 0.0), sum(invoices.mapped("amount_residual"))
+                    )
+                    <= 0
+                ):
                     vals["invoice_ids"] = [Command.set(invoices.ids)]
         return super().create(vals_list)
 

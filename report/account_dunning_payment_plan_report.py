@@ -36,7 +36,9 @@ class ReportPaymentPlan(models.AbstractModel):
             due = next_installment.amount_due if next_installment else 0.0
             bank = letters._get_letter_bank_account(plan)
             try:
-                qr = letters._get_letter_payment_qr(plan, bank, due, providers)
+                qr = letters._get_letter_payment_qr(
+                    plan, bank, due, providers, page_url=plan.get_base_url() + plan.get_portal_url()
+                )
             except ValueError:  # no bank would accept it: print without a QR
                 qr = (False, False)
             values[plan.id] = {

@@ -1,10 +1,12 @@
 """A local SMTP sink for `make demo`: accepts every message on loopback and
-appends one JSON line per message (recipients, subject, attachment names)."""
+appends one JSON line per message (recipients, subject, attachment names, and the
+link to the customer's page that pays it, when the email has one)."""
 
 import argparse
 import email
 import email.policy
 import json
+import re
 import time
 
 from aiosmtpd.controller import Controller
@@ -16,10 +18,16 @@ class Sink:
 
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        body = message.get_body(preferencelist=("html", "plain"))
+        link = re.search(
+            r'href="([^"]*/my/(?:dunning|payment_plans|statement)/[^"]*)"',
+            body.get_content() if body else "",
+        )
         record = {
             "to": envelope.rcpt_tos,
             "subject": str(message["subject"]),
             "attachments": [part.get_filename() for part in message.iter_attachments()],
+            "pay_link": link and link.group(1).replace("&amp;", "&"),
         }
         with open(self.path, "a", encoding="utf-8") as file:
             file.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -30,8 +30,8 @@ class TestDisputeCreditNote(DunningTestCommon):
         cls.jpy = cls.setup_other_currency("JPY", rounding=1.0, rates=[("2016-01-01", 150.0)])
         cls.kwd = cls.setup_other_currency("KWD", rounding=0.001, rates=[("2016-01-01", 0.3)])
 
-    def _invoice(self, lines, currency=None):
-        """A posted invoice of `lines`: (quantity, unit price, taxes, discount)."""
+    def _invoice(self, lines, currency=None, post=True):
+        """An invoice of `lines`, (quantity, unit price, taxes, discount), posted."""
         invoice = self.env["account.move"].create(
             {
                 "move_type": "out_invoice",
@@ -53,7 +53,8 @@ class TestDisputeCreditNote(DunningTestCommon):
                 ],
             }
         )
-        invoice.action_post()
+        if post:
+            invoice.action_post()
         return invoice
 
     def _accept(self, invoice, amount):
@@ -95,6 +96,20 @@ class TestDisputeCreditNote(DunningTestCommon):
         credit_note = self._accept(self._invoice(lines), 55.55)
         self.assertFalse(credit_note.invoice_line_ids.product_id, "a price reduction")
         self.assertIn("of 3.00 x Item 0", credit_note.invoice_line_ids[0].name)
+
+    def test_an_invoice_that_starts_with_a_section(self):
+        invoice = self._invoice([(3, 10.0, self.tax_15, 0)], post=False)
+        invoice.invoice_line_ids = [
+            Command.create({"display_type": "line_section", "name": "Works", "sequence": -1})
+        ]
+        invoice.action_post()
+        credit_note = self._accept(invoice, 10.0)  # 8.70 + 1.31 of tax: a cent to put right
+        rounding = credit_note.invoice_line_ids.filtered(
+            lambda line: line.display_type == "product" and not line.tax_ids
+        )
+        self.assertEqual(rounding.price_subtotal, -0.01)
+        products = invoice.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        self.assertEqual(rounding.account_id, products.account_id)
 
     def test_a_currency_without_decimals(self):
         self._accept(self._invoice([(3, 1001.0, self.tax_15, 0)], self.jpy), 1234.0)

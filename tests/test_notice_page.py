@@ -50,6 +50,9 @@ class TestNoticePage(DunningTestCommon, HttpCase):
         for text in (notice.name, self.first.name, self.second.name, charges.name, "800.00"):
             self.assertIn(text, page.text)
         self.assertIn("Pay now", page.text)
+        # One invoice alone is paid on its own page, through Odoo's invoice flow.
+        for move in self.first | self.second:
+            self.assertIn(move.get_portal_url().replace("&", "&amp;"), page.text)
 
         processing = self._pay_from_page(notice)
         tx = (
@@ -101,6 +104,39 @@ class TestNoticePage(DunningTestCommon, HttpCase):
         self.assertEqual(notice.transaction_ids.state, "done")
         for move in self.first | self.second | notice.charge_move_id:
             self.assertIn(move.payment_state, ("paid", "in_payment"), move.name)
+
+    def test_a_wholly_disputed_invoice_is_not_asked_for_nor_paid(self):
+        notice = self._notice()
+        self._dispute(self.second, 500.0)
+        self.assertEqual(notice._get_portal_payable_moves(), self.first | notice.charge_move_id)
+        processing = self._pay_from_page(notice)
+        tx = (
+            self.env["payment.transaction"]
+            .sudo()
+            .search([("reference", "=", processing["reference"])])
+        )
+        self.assertEqual(tx.amount, 810.0)
+        self.assertEqual(tx.invoice_ids, self.first | notice.charge_move_id)
+        tx._set_done()
+        tx._post_process()
+        self.assertEqual(self.second.amount_residual, 500.0, "the disputed invoice is untouched")
+
+    def test_a_broken_plans_agreement_and_a_usd_plan_letter_link_to_the_plans_page(self):
+        plan = self.env["account.dunning.payment.plan"].create(
+            {
+                "partner_id": self.customer.id,
+                "move_ids": [Command.set((self.first | self.second).ids)],
+                "installment_count": 2,
+                "first_date": day(10),
+            }
+        )
+        plan.action_propose()
+        plan.action_accept()
+        agreement = self.env["report.account_dunning.report_payment_plan"]._get_agreement_values(
+            plan
+        )[plan.id]
+        self.assertEqual(agreement["qr_kind"], "link")
+        self.assertEqual(agreement["payment_link"], plan.get_base_url() + plan.get_portal_url())
 
     def test_a_wrong_token_shows_nothing_and_pays_nothing(self):
         notice = self._notice()

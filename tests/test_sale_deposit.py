@@ -941,6 +941,7 @@ class TestDepositPaidOnPortal(DepositTestCommon, HttpCase):
         order = self._quotation()
         page = self.url_open(order.get_portal_url()).text
         self.assertIn("Paying online now charges", page)
+        self.assertIn("o_deposit_charge", page, "the sign-and-pay dialog says what it charges")
         self.assertIn("600.00", page)
         self.assertEqual(order._get_prepayment_required_amount(), 600.0)
 
