@@ -244,6 +244,32 @@ class TestChargesAreServerFacts(DunningTestCommon):
                 )
             with self.assertRaises(AccessError, msg=f"{user.login}: copy with the link"):
                 tx.with_user(user).copy({"dunning_notice_id": self.notice.id})
+            result = (
+                self.env["payment.transaction"]
+                .with_user(user)
+                .load(
+                    [
+                        "provider_id/.id",
+                        "payment_method_id/.id",
+                        "amount",
+                        "currency_id/.id",
+                        "partner_id/.id",
+                        "dunning_notice_id/.id",
+                    ],
+                    [
+                        [
+                            str(provider.id),
+                            str(method.id),
+                            "1.0",
+                            str(self.notice.currency_id.id),
+                            str(self.customer.id),
+                            str(self.notice.id),
+                        ]
+                    ],
+                )
+            )
+            self.assertFalse(result["ids"], f"{user.login}: import with the link")
+            self.assertIn("linked to reminders by their page", str(result["messages"]))
         self.assertFalse(self.notice.transaction_ids)
         self.assertFalse(self.notice.paid_online)
         self._assert_unchanged()

@@ -29,6 +29,28 @@ class TestNoticePage(DunningTestCommon, HttpCase):
         notice._portal_ensure_token()  # as the email and the letter do
         return notice
 
+    def _transaction(self, processing):
+        """The transaction a payment form's request made."""
+        return (
+            self.env["payment.transaction"]
+            .sudo()
+            .search([("reference", "=", processing["reference"])])
+        )
+
+    def _active_plan(self):
+        """The customer's two invoices in a payment plan it accepted."""
+        plan = self.env["account.dunning.payment.plan"].create(
+            {
+                "partner_id": self.customer.id,
+                "move_ids": [Command.set((self.first | self.second).ids)],
+                "installment_count": 2,
+                "first_date": day(10),
+            }
+        )
+        plan.action_propose()
+        plan.action_accept()
+        return plan
+
     def _pay_from_page(self, notice, access_token=None):
         """What the payment form posts, as a visitor who is not logged in: the
         amount it sends is ignored."""
@@ -55,11 +77,7 @@ class TestNoticePage(DunningTestCommon, HttpCase):
             self.assertIn(move.get_portal_url().replace("&", "&amp;"), page.text)
 
         processing = self._pay_from_page(notice)
-        tx = (
-            self.env["payment.transaction"]
-            .sudo()
-            .search([("reference", "=", processing["reference"])])
-        )
+        tx = self._transaction(processing)
         # 800.00 left of the first, 500.00 of the second and the 10.00 fee.
         self.assertEqual(tx.amount, 1310.0)
         self.assertEqual(tx.invoice_ids, self.first | self.second | charges)
@@ -110,11 +128,7 @@ class TestNoticePage(DunningTestCommon, HttpCase):
         self._dispute(self.second, 500.0)
         self.assertEqual(notice._get_portal_payable_moves(), self.first | notice.charge_move_id)
         processing = self._pay_from_page(notice)
-        tx = (
-            self.env["payment.transaction"]
-            .sudo()
-            .search([("reference", "=", processing["reference"])])
-        )
+        tx = self._transaction(processing)
         self.assertEqual(tx.amount, 810.0)
         self.assertEqual(tx.invoice_ids, self.first | notice.charge_move_id)
         tx._set_done()
@@ -122,16 +136,7 @@ class TestNoticePage(DunningTestCommon, HttpCase):
         self.assertEqual(self.second.amount_residual, 500.0, "the disputed invoice is untouched")
 
     def test_a_broken_plans_agreement_and_a_usd_plan_letter_link_to_the_plans_page(self):
-        plan = self.env["account.dunning.payment.plan"].create(
-            {
-                "partner_id": self.customer.id,
-                "move_ids": [Command.set((self.first | self.second).ids)],
-                "installment_count": 2,
-                "first_date": day(10),
-            }
-        )
-        plan.action_propose()
-        plan.action_accept()
+        plan = self._active_plan()
         agreement = self.env["report.account_dunning.report_payment_plan"]._get_agreement_values(
             plan
         )[plan.id]
@@ -168,11 +173,7 @@ class TestNoticePage(DunningTestCommon, HttpCase):
         held = self._run_dunning(day(50)).notice_ids
         self.assertEqual((held.state, held.level_id), ("draft", self.level_final))
         processing = self._pay_from_page(notice)
-        tx = (
-            self.env["payment.transaction"]
-            .sudo()
-            .search([("reference", "=", processing["reference"])])
-        )
+        tx = self._transaction(processing)
         tx._set_done()
         tx._post_process()
         self.assertEqual(held.state, "cancel", "the ladder stops now, not at the next run")
@@ -206,16 +207,7 @@ class TestNoticePage(DunningTestCommon, HttpCase):
         self.assertIn(f"/my/dunning/{notice.id}?access_token={notice.access_token}", mail.body_html)
 
     def test_a_broken_plans_page_pays_its_balance(self):
-        plan = self.env["account.dunning.payment.plan"].create(
-            {
-                "partner_id": self.customer.id,
-                "move_ids": [Command.set((self.first | self.second).ids)],
-                "installment_count": 2,
-                "first_date": day(10),
-            }
-        )
-        plan.action_propose()
-        plan.action_accept()
+        plan = self._active_plan()
         plan.close_reason = "Two installments missed"
         plan.action_break()
         self.assertEqual(plan.state, "broken")
@@ -226,11 +218,7 @@ class TestNoticePage(DunningTestCommon, HttpCase):
             f"/my/payment_plans/{plan.id}/transaction",
             self._payment_form_values(self.provider, self.method, plan.access_token),
         )
-        tx = (
-            self.env["payment.transaction"]
-            .sudo()
-            .search([("reference", "=", processing["reference"])])
-        )
+        tx = self._transaction(processing)
         self.assertEqual((tx.amount, tx.invoice_ids), (1300.0, self.first | self.second))
         tx._set_done()
         tx._post_process()
@@ -269,11 +257,7 @@ class TestNoticePage(DunningTestCommon, HttpCase):
         processing = self.make_jsonrpc_request(
             route, self._payment_form_values(self.provider, self.method, token, path)
         )
-        tx = (
-            self.env["payment.transaction"]
-            .sudo()
-            .search([("reference", "=", processing["reference"])])
-        )
+        tx = self._transaction(processing)
         self.assertEqual((tx.amount, tx.invoice_ids), (1200.0, self.first | self.second))
         tx._set_done()
         tx._post_process()
