@@ -1,6 +1,6 @@
 {
     "name": "Dunning & Collections",
-    "version": "18.0.1.6.0",
+    "version": "18.0.1.7.0",
     "category": "Accounting/Accounting",
     "summary": "Collection ladder for overdue invoices: reminders, calls, "
     "demand letters, escalation and deposits before work starts",
@@ -14,6 +14,7 @@
         "data/ir_sequence_data.xml",
         "data/ir_default_data.xml",
         "data/ir_cron.xml",
+        "data/mail_activity_type_data.xml",
         "report/account_dunning_notice_reports.xml",
         "report/account_dunning_notice_templates.xml",
         "report/res_partner_reports.xml",

@@ -5,6 +5,7 @@ from . import account_dunning_reference_rate
 from . import account_dunning_run
 from . import account_dunning_run_log
 from . import account_dunning_notice
+from . import account_dunning_notice_send
 from . import account_dunning_notice_line
 from . import account_dunning_charge
 from . import account_dunning_worklist
@@ -14,6 +15,7 @@ from . import account_dunning_dispute
 from . import account_dunning_payment_plan
 from . import account_dunning_payment_plan_installment
 from . import res_company
+from . import res_currency
 from . import res_config_settings
 from . import res_partner
 from . import account_move
@@ -22,6 +24,7 @@ from . import sale_deposit_rule
 from . import sale_order
 from . import sale_order_line
 from . import ir_actions_report
+from . import ir_sequence
 from . import mail_activity
 from . import mail_mail
 from . import payment_transaction

@@ -5,7 +5,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools.money import fee_less_compensation
-from .account_dunning_notice import MissingExchangeRate
+from .res_currency import MissingExchangeRate
 
 CHARGE_KINDS = [
     ("fee", "Fee"),
@@ -92,40 +92,51 @@ class AccountDunningCharge(models.Model):
     @api.model
     def _create_for_notices(self, notices):
         """Fees, interest and statutory compensation of new notices, computed once.
-        A charge left out for a missing reference or exchange rate is said on the
-        notice and logged on its run: the notice goes out without it, and a later
-        notice charges it once the rate is recorded (never at 1:1, never twice)."""
-        Charge = self
-        awaiting = Charge._get_fees_awaiting_rate(notices)
+        A charge that needs a missing reference or exchange rate is left out, never
+        its notice: a later notice charges it once the rate is recorded (never at 1:1,
+        never twice). Returns the charges, the warnings ({notice: message}) and the
+        notices whose level fee was left out."""
+        awaiting = self._get_fees_awaiting_rate(notices)
         notices = notices.filtered(
             lambda notice: (
-                notice.level_id.fee_fixed
-                or notice.level_id.fee_percent
-                or notice.level_id.fee_min
+                notice.level_id._has_fee()
                 or notice.level_id.policy_id.interest_method != "none"
                 or awaiting.get(notice)
             )
         )
         if not notices:
-            return Charge
-        dunned_lines = notices.line_ids.filtered("dunned")
-        moves = dunned_lines.move_id
+            return self, {}, notices
+        facts = self._get_charge_facts(notices)
+        warnings = defaultdict(list)
+        values, left_out = [], notices.browse()
+        for notice in notices:
+            fees, fee_left_out = self._prepare_fee_values(
+                notice, facts, awaiting.get(notice, ()), warnings
+            )
+            if fee_left_out:
+                left_out |= notice
+            values += self._prepare_debt_charge_values(notice, fees, facts, warnings)
+        messages = {notice: "\n".join(dict.fromkeys(texts)) for notice, texts in warnings.items()}
+        return self.create(values), messages, left_out
+
+    @api.model
+    def _get_charge_facts(self, notices):
+        """What charging these notices reads once for the batch: the invoices' interest
+        charged until, compensations and fees charged, the interest invoiced before
+        (by customer and currency, then invoice), reference and exchange rates."""
+        moves = notices.line_ids.filtered("dunned").move_id
         last_interest = dict(
-            Charge._read_group(
+            self._read_group(
                 [("kind", "=", "interest"), ("move_id", "in", moves.ids)],
                 ["move_id"],
                 ["period_to:max"],
             )
         )
-        compensated = set(
-            Charge.search([("kind", "=", "compensation"), ("move_id", "in", moves.ids)]).move_id.ids
-        )
-        fee_charged = Charge._get_fees_charged(moves)
+        compensated = self.search([("kind", "=", "compensation"), ("move_id", "in", moves.ids)])
         # Interest invoiced before on the customers' invoices, not waived: a payment
         # recorded since with an earlier date makes some of it not owed.
-        # By (customer, currency), then invoice: what each notice may correct.
-        charged = defaultdict(lambda: defaultdict(lambda: Charge))
-        for charge in Charge.search(
+        charged = defaultdict(lambda: defaultdict(self.browse))
+        for charge in self.search(
             [
                 ("kind", "in", ("interest", "correction")),
                 ("notice_id.partner_id", "in", notices.partner_id.ids),
@@ -135,46 +146,161 @@ class AccountDunningCharge(models.Model):
         ):
             move = charge.move_id
             charged[move.commercial_partner_id, move.currency_id][move] |= charge
-        known_rates = self.env["account.dunning.reference.rate"]._get_known_rates()
-        rated = self.env["account.dunning.notice"]._get_rated_currency_ids(notices.company_id)
-        warnings = defaultdict(list)
-        values = []
-        for notice in notices:
-            policy = notice.level_id.policy_id
-            fees = Charge._prepare_notice_fee_values(
-                notice, rated, fee_charged, awaiting.get(notice, ()), warnings
-            )
-            compensations = []
-            for line in notice.line_ids.filtered("dunned"):
-                move = line.move_id
-                if not move.dunning_charge_notice_id or policy.interest_on_charges:
-                    values += policy._prepare_interest_charge_values(
-                        notice, move, last_interest.get(move), known_rates, warnings
-                    )
-                if move.id not in compensated:
-                    compensations += (
-                        Charge._convert_or_leave_out(
-                            notice,
-                            lambda notice=notice, move=move, policy=policy: (
-                                policy._prepare_compensation_charge_values(notice, move, rated)
-                            ),
-                            self.env._("The fixed compensation for %(invoice)s", invoice=move.name),
-                            warnings,
-                        )
-                        or []
-                    )
-            if policy.fee_less_compensation:
-                fees = self._prepare_fee_less_compensation(notice, fees, compensations)
-            values += fees + compensations
-            for move, previous in charged[notice.partner_id, notice.currency_id].items():
-                values += policy._prepare_interest_correction_values(
-                    notice, move, previous, known_rates
-                )
-        self.env["account.dunning.run.log"]._log_notices(
-            "warning",
-            {notice: "\n".join(dict.fromkeys(messages)) for notice, messages in warnings.items()},
+        return {
+            "last_interest": last_interest,
+            "compensated": set(compensated.move_id.ids),
+            "fee_charged": self._get_fees_charged(moves),
+            "charged": charged,
+            "known_rates": self.env["account.dunning.reference.rate"]._get_known_rates(),
+            "rated": self.env["res.currency"]._get_dunning_rated_ids(notices.company_id),
+        }
+
+    @api.model
+    def _prepare_debt_charge_values(self, notice, fees, facts, warnings):
+        """The interest and compensation of `notice`'s dunned invoices, its `fees` (less
+        the compensation where the policy says so) and corrections of interest charged
+        before."""
+        policy = notice.level_id.policy_id
+        method = policy._get_interest_method(notice.partner_id.commercial_partner_id.is_company)
+        values, compensations = [], []
+        for move in notice.line_ids.filtered("dunned").move_id:
+            if not move.dunning_charge_notice_id or policy.interest_on_charges:
+                values += self._prepare_interest_values(notice, move, method, facts, warnings)
+            if move.id not in facts["compensated"]:
+                compensations += self._prepare_compensation_values(notice, move, facts, warnings)
+        if policy.fee_less_compensation:
+            fees = self._prepare_fee_less_compensation(notice, fees, compensations)
+        values += fees + compensations
+        for move, previous in facts["charged"][notice.partner_id, notice.currency_id].items():
+            values += self._prepare_correction_values(notice, move, method, previous, facts)
+        return values
+
+    @api.model
+    def _prepare_interest_values(self, notice, move, method, facts, warnings):
+        """The interest of `move` charged with `notice`, from the day after the last
+        day charged (or the due date); a missing reference rate leaves it out, said
+        in `warnings`."""
+        start = facts["last_interest"].get(move) or move._get_dunning_first_maturity()
+        if method == "none" or notice.date <= start:
+            return []
+        policy = notice.level_id.policy_id
+        first_day = fields.Date.add(start, days=1)
+        warning = policy._get_interest_warning(
+            method, move, first_day, notice.date, facts["known_rates"]
         )
-        return Charge.create(values)
+        if warning:
+            # The reminder still goes out; this interest waits for its rate.
+            warnings[notice].append(warning)
+            return []
+        periods, amount = policy._compute_interest(
+            method,
+            move._get_dunning_open_balances(),
+            fields.Date.add(move._get_dunning_first_maturity(), days=1),
+            start,
+            notice.date,
+            notice.currency_id,
+            facts["known_rates"],
+        )
+        if not amount:
+            return []
+        return [
+            {
+                "notice_id": notice.id,
+                "kind": "interest",
+                "move_id": move.id,
+                "level_id": notice.level_id.id,
+                "period_from": first_day,
+                "period_to": notice.date,
+                "days": sum(period[2] for period in periods),
+                "base": float(periods[0][3]),
+                "rate": float(periods[0][4]),
+                "detail": "; ".join(
+                    f"{first} - {last}: {days} d x {base} x {rate} %"
+                    for first, last, days, base, rate in periods
+                ),
+                "amount": float(amount),
+            }
+        ]
+
+    @api.model
+    def _prepare_correction_values(self, notice, move, method, previous, facts):
+        """A credit for interest of `move` charged before (`previous`: its interest and
+        corrections invoiced, not waived) on money that, as now recorded, was paid by
+        then: a payment entered after a notice but dated before it."""
+        interest = previous.filtered(lambda charge: charge.kind == "interest")
+        if method == "none" or not interest:
+            return []
+        currency = notice.currency_id
+        owed = notice.level_id.policy_id._compute_interest_owed(
+            method,
+            move._get_dunning_open_balances(),
+            fields.Date.add(move._get_dunning_first_maturity(), days=1),
+            [(charge.period_from, charge.period_to, charge.amount) for charge in interest],
+            currency,
+            facts["known_rates"],
+        )
+        over = Decimal(str(sum(previous.mapped("amount")))) - owed
+        if currency.compare_amounts(float(over), 0) <= 0:
+            return []
+        return [
+            {
+                "notice_id": notice.id,
+                "kind": "correction",
+                "move_id": move.id,
+                "level_id": notice.level_id.id,
+                "period_from": min(interest.mapped("period_from")),
+                "period_to": max(interest.mapped("period_to")),
+                "detail": self.env._(
+                    "interest charged %(charged)s, owed %(owed)s on the payments now recorded",
+                    charged=currency.format(sum(interest.mapped("amount"))),
+                    owed=currency.format(float(owed)),
+                ),
+                "amount": -float(over),
+            }
+        ]
+
+    @api.model
+    def _prepare_compensation_values(self, notice, move, facts, warnings):
+        """The statutory flat compensation of `move`, owed on the commercial debt once
+        overdue: never on our own charge invoices."""
+        if move.dunning_charge_notice_id or notice.date <= move._get_dunning_first_maturity():
+            return []
+        try:
+            amount = notice.level_id.policy_id._compute_compensation(
+                notice.partner_id.commercial_partner_id.is_company,
+                move.amount_total,
+                move.currency_id,
+                self._get_converter(notice, facts["rated"]),
+            )
+        except MissingExchangeRate as error:
+            description = self.env._("The fixed compensation for %(invoice)s", invoice=move.name)
+            warnings[notice].append(
+                self._get_missing_rate_message(notice, error.currencies, description)
+            )
+            return []
+        if not amount:
+            return []
+        return [
+            {
+                "notice_id": notice.id,
+                "kind": "compensation",
+                "move_id": move.id,
+                "level_id": notice.level_id.id,
+                "amount": notice.currency_id.round(amount),
+            }
+        ]
+
+    @api.model
+    def _get_converter(self, notice, rated):
+        """convert(amount, from_currency, to_currency=the notice's) on the notice's date,
+        at a recorded rate only (res.currency._dunning_convert)."""
+
+        def convert(amount, from_currency, to_currency=None):
+            return from_currency._dunning_convert(
+                amount, to_currency or notice.currency_id, notice.company_id, notice.date, rated
+            )
+
+        return convert
 
     @api.model
     def _get_fees_charged(self, moves):
@@ -227,34 +353,30 @@ class AccountDunningCharge(models.Model):
         return awaiting
 
     @api.model
-    def _prepare_notice_fee_values(self, notice, rated, fee_charged, awaiting, warnings):
-        """The fee of `notice`'s level, unless charged before for its invoices, and the
-        fees of the `awaiting` earlier notices whose rate is now recorded. A fee that
-        needs a missing exchange rate is left out and the notice remembers it."""
+    def _prepare_fee_values(self, notice, facts, awaiting, warnings):
+        """(fees, left out) of `notice`: its level's fee, unless charged before for its
+        invoices, and the fees of the `awaiting` earlier notices whose rate is now
+        recorded. A fee that needs a missing exchange rate is left out (True)."""
         level = notice.level_id
-        fees = []
-        left_out = False
-        if not any(
-            (line.move_id.id, level.id) in fee_charged
-            for line in notice.line_ids.filtered("dunned")
-        ):
-            fees = self._convert_or_leave_out(
-                notice,
-                lambda: level._prepare_fee_charge_values(notice, rated),
-                self.env._("The fee of %(level)s", level=level.name),
-                warnings,
-            )
-            left_out = fees is None
-            fees = fees or []
+        fees, left_out = [], False
+        dunned = notice.line_ids.filtered("dunned").move_id
+        if not any((move.id, level.id) in facts["fee_charged"] for move in dunned):
+            try:
+                fees = self._prepare_level_fee_values(notice, notice, facts["rated"])
+            except MissingExchangeRate as error:
+                description = self.env._("The fee of %(level)s", level=level.name)
+                warnings[notice].append(
+                    self._get_missing_rate_message(notice, error.currencies, description)
+                )
+                left_out = True
         for earlier in awaiting:
             try:
-                carried = earlier.level_id._prepare_fee_charge_values(earlier, rated)
+                carried = self._prepare_level_fee_values(earlier, notice, facts["rated"])
             except MissingExchangeRate:
                 continue  # still no rate: it waits for the next notice
             fees += [
                 dict(
                     values,
-                    notice_id=notice.id,
                     origin_notice_id=earlier.id,
                     detail=self.env._(
                         "Fee of %(notice)s (%(level)s), left out then for a missing exchange rate",
@@ -264,20 +386,51 @@ class AccountDunningCharge(models.Model):
                 )
                 for values in carried
             ]
-        if notice.fee_left_out != left_out:
-            # sudo: what the notice could not charge is the server's record.
-            notice.sudo().fee_left_out = left_out
-        return fees
+        return fees, left_out
 
     @api.model
-    def _convert_or_leave_out(self, notice, prepare, description, warnings):
-        """`prepare()`'s charge values, or None when they need an exchange rate that is
-        not recorded: then `description` is left out, said in `warnings`."""
-        try:
-            return prepare()
-        except MissingExchangeRate as error:
-            warnings[notice].append(notice._get_missing_rate_message(error.currencies, description))
-            return None
+    def _prepare_level_fee_values(self, source, notice, rated):
+        """The fee of `source`'s level on the commercial debt it dunns (our own charge
+        invoices bear no fee), in its currency and on its date, charged by `notice`."""
+        level = source.level_id
+        base = sum(
+            line.amount_residual
+            for line in source.line_ids
+            if line.dunned and not line.move_id.dunning_charge_notice_id
+        )
+        company_currency = source.company_id.currency_id
+        amount = level._get_fee_amount(
+            base,
+            source.currency_id,
+            lambda fee: company_currency._dunning_convert(
+                fee, source.currency_id, source.company_id, source.date, rated
+            ),
+        )
+        if amount is None:
+            return []
+        return [
+            {
+                "notice_id": notice.id,
+                "kind": "fee",
+                "level_id": level.id,
+                "base": base,
+                "rate": level.fee_percent,
+                "amount": amount,
+            }
+        ]
+
+    @api.model
+    def _get_missing_rate_message(self, notice, currencies, description):
+        """Why `description` (a charge) is left out of `notice`, and what to do."""
+        return self.env._(
+            "%(charge)s is left out of this notice: no exchange rate is recorded for"
+            " %(currencies)s in %(company)s. Record one dated %(date)s or earlier; the next"
+            " notice then charges it, once.",
+            charge=description,
+            currencies=", ".join(currencies.mapped("name")),
+            company=notice.company_id.name,
+            date=notice.date,
+        )
 
     @api.model
     def _prepare_fee_less_compensation(self, notice, fees, compensations):
@@ -354,3 +507,79 @@ class AccountDunningCharge(models.Model):
         if policy.charge_account_id:
             values["account_id"] = policy.charge_account_id.id
         return values
+
+    @api.model
+    def _action_invoice(self, notices):
+        """One posted customer invoice per notice for its charges (a credit note when
+        its corrections outweigh them). A notice is charged by one invoice, ever: one
+        made already is linked again, never made twice (the database refuses it too).
+        Returns {notice: its charge invoice}."""
+        notices = notices.filtered(lambda notice: notice.charge_ids and not notice.charge_move_id)
+        invoiced = {
+            move.dunning_charge_notice_id: move
+            for move in self.env["account.move"].search(
+                [("dunning_charge_notice_id", "in", notices.ids)]
+            )
+        }
+        to_invoice = notices.filtered(lambda notice: notice not in invoiced)
+        if to_invoice:
+            journals = {}  # the first sales journal per company, read once
+            vals_list = [
+                self._prepare_charge_invoice_values(
+                    notice, self._get_charge_journal(notice, journals)
+                )
+                for notice in to_invoice
+            ]
+            moves = self.env["account.move"].with_context(tracking_disable=True).create(vals_list)
+            moves.action_post()
+            invoiced.update(zip(to_invoice, moves, strict=True))
+        for notice, move in invoiced.items():
+            notice.charge_ids.charge_move_id = move
+        return invoiced
+
+    @api.model
+    def _get_charge_journal(self, notice, journals):
+        policy = notice.level_id.policy_id
+        company = notice.company_id
+        if company not in journals:
+            journals[company] = self.env["account.journal"].search(
+                [
+                    ("type", "=", "sale"),
+                    *self.env["account.journal"]._check_company_domain(company),
+                ],
+                limit=1,
+            )
+        journal = policy.charge_journal_id or journals[company]
+        if not journal:
+            raise UserError(
+                self.env._(
+                    "Dunning policy “%(policy)s”: no sales journal for charge invoices.",
+                    policy=policy.name,
+                )
+            )
+        return journal
+
+    @api.model
+    def _prepare_charge_invoice_values(self, notice, journal):
+        policy = notice.level_id.policy_id
+        lines = [charge._prepare_invoice_line_values(policy) for charge in notice.charge_ids]
+        # Corrections larger than the new charges: a credit note for the difference.
+        refund = (
+            notice.currency_id.compare_amounts(
+                sum(charge._get_invoiced_amount() for charge in notice.charge_ids), 0
+            )
+            < 0
+        )
+        if refund:
+            lines = [dict(line, price_unit=-line["price_unit"]) for line in lines]
+        return {
+            "move_type": "out_refund" if refund else "out_invoice",
+            "partner_id": notice.partner_id.id,
+            "company_id": notice.company_id.id,
+            "journal_id": journal.id,
+            "currency_id": notice.currency_id.id,
+            "invoice_date": notice.date,
+            "invoice_origin": notice.name,
+            "dunning_charge_notice_id": notice.id,
+            "invoice_line_ids": [Command.create(line) for line in lines],
+        }

@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .account_dunning_notice import EMAILED_STATES
+
 EVENT_KINDS = [
     ("notice", "Notice"),
     ("letter", "Letter Printed"),
@@ -73,3 +75,55 @@ class AccountDunningEvent(models.Model):
             vals.setdefault("user_id", self.env.user.id)
         # sudo: the history is a record of what happened, which no user writes by hand.
         return self.sudo().create(vals_list)
+
+    @api.model
+    def _record_notices(self, notices):
+        """One entry per notice sent: its channels and its amount."""
+        channels = {
+            "email": self.env._("email"),
+            "letter": self.env._("letter"),
+            "call": self.env._("call"),
+        }
+        vals_list = []
+        for notice in notices:
+            used = [
+                label
+                for key, label in channels.items()
+                if (key == "email" and notice.email_state in EMAILED_STATES)
+                or (key == "letter" and notice.letter_state != "none")
+                or (key == "call" and notice.activity_id)
+            ]
+            vals_list.append(
+                {
+                    "company_id": notice.company_id.id,
+                    "partner_id": notice.partner_id.id,
+                    "kind": "notice",
+                    "date": notice.date,
+                    "notice_id": notice.id,
+                    "summary": self.env._(
+                        "%(notice)s, %(level)s (%(channels)s): %(amount)s",
+                        notice=notice.name,
+                        level=notice.level_id.name,
+                        channels=", ".join(used) or self.env._("record only"),
+                        amount=notice.currency_id.format(notice.amount_residual),
+                    ),
+                }
+            )
+        return self._record(vals_list)
+
+    @api.model
+    def _record_letters(self, notices, kept):
+        """One entry per letter printed, with its PDF (`kept`: {notice id: attachment id})."""
+        return self._record(
+            [
+                {
+                    "company_id": notice.company_id.id,
+                    "partner_id": notice.partner_id.id,
+                    "kind": "letter",
+                    "notice_id": notice.id,
+                    "attachment_id": kept.get(notice.id, False),
+                    "summary": self.env._("Letter %(notice)s printed", notice=notice.name),
+                }
+                for notice in notices
+            ]
+        )

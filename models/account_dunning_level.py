@@ -79,8 +79,9 @@ class AccountDunningLevel(models.Model):
         string="Statement of Account",
         help="Also email the customer its statement of account: every open item with its aging.",
     )
-    create_activity = fields.Boolean(string="Activity")
-    activity_type_id = fields.Many2one(comodel_name="mail.activity.type")
+    create_activity = fields.Boolean(
+        string="Collection Call", help="Schedule a collection call on the customer."
+    )
     activity_user_mode = fields.Selection(
         selection=[("collector", "Partner's collector"), ("fixed", "Fixed user")],
         string="Assign To",
@@ -177,7 +178,6 @@ class AccountDunningLevel(models.Model):
         "send_letter",
         "letter_kind",
         "create_activity",
-        "activity_type_id",
         "activity_user_mode",
         "activity_user_id",
         "payment_deadline_days",
@@ -226,11 +226,6 @@ class AccountDunningLevel(models.Model):
                 "least one day.",
                 level=self.name,
             )
-        if self.create_activity and not self.activity_type_id:
-            return _(
-                "Dunning level “%(level)s”: creating an activity needs an activity type.",
-                level=self.name,
-            )
         if (
             self.create_activity
             and self.activity_user_mode == "fixed"
@@ -250,13 +245,13 @@ class AccountDunningLevel(models.Model):
             )
         return False
 
-    def _get_activity_user(self, notice):
-        """Who calls for `notice`: the fixed user of this level, else the customer's
-        collector, else the policy's default collector, else the company's; never the
-        system user nor a portal user. None of them: an empty recordset."""
+    def _get_activity_user(self, company, collector):
+        """Who calls for a notice of this level: its fixed user, else the customer's
+        `collector`, else the policy's default collector, else the company's; never
+        the system user nor a portal user. None of them: an empty recordset."""
         self.ensure_one()
         fixed = self.activity_user_id if self.activity_user_mode == "fixed" else None
-        return self.policy_id._get_collector(notice.company_id, fixed, notice.user_id)
+        return self.policy_id._get_collector(company, fixed, collector)
 
     def _prepare_escalation_partner_values(self):
         """What reaching this level sets on the customer: a credit hold, and for a
@@ -272,42 +267,27 @@ class AccountDunningLevel(models.Model):
         self.ensure_one()
         return dict(self._fields["escalation"]._description_selection(self.env))[self.escalation]
 
-    def _prepare_fee_charge_values(self, notice, rated):
-        """The fee this level charges with `notice`, in the notice's currency, on the
-        commercial debt it dunns: our own charge invoices bear no fee."""
-        level = self
-        if not (level.fee_fixed or level.fee_percent or level.fee_min):
-            return []
-        base = sum(
-            line.amount_residual
-            for line in notice.line_ids
-            if line.dunned and not line.move_id.dunning_charge_notice_id
-        )
-        if not notice.currency_id.compare_amounts(base, 0) > 0:
-            return []
-        company_currency = notice.company_id.currency_id
+    def _has_fee(self):
+        self.ensure_one()
+        return bool(self.fee_fixed or self.fee_percent or self.fee_min)
+
+    def _get_fee_amount(self, base, currency, convert):
+        """The fee this level charges on `base`, the open commercial debt it dunns in
+        `currency`, or None. Its fixed amounts are in the company's currency:
+        `convert(amount)` brings them to `currency` (and raises MissingExchangeRate
+        without a rate)."""
+        self.ensure_one()
+        if not self._has_fee() or currency.compare_amounts(base, 0) <= 0:
+            return None
 
         def converted(amount):
-            if not amount:
-                return Decimal(0)
-            return Decimal(str(notice._to_notice_currency(amount, company_currency, rated)))
+            return Decimal(str(convert(amount))) if amount else Decimal(0)
 
         amount = fee_amount(
             Decimal(str(base)),
-            fixed=converted(level.fee_fixed),
-            percent=Decimal(str(level.fee_percent)),
-            minimum=converted(level.fee_min),
-            maximum=converted(level.fee_max),
+            fixed=converted(self.fee_fixed),
+            percent=Decimal(str(self.fee_percent)),
+            minimum=converted(self.fee_min),
+            maximum=converted(self.fee_max),
         )
-        return [
-            {
-                "notice_id": notice.id,
-                "kind": "fee",
-                "level_id": level.id,
-                "base": base,
-                "rate": level.fee_percent,
-                "amount": float(
-                    round_money(amount, currency_quantum(notice.currency_id.decimal_places))
-                ),
-            }
-        ]
+        return float(round_money(amount, currency_quantum(currency.decimal_places)))

@@ -1,4 +1,7 @@
-from odoo import fields, models
+from collections import defaultdict
+
+from odoo import api, fields, models
+from odoo.tools import SQL
 
 
 class AccountDunningNoticeLine(models.Model):
@@ -42,3 +45,55 @@ class AccountDunningNoticeLine(models.Model):
             "An invoice can be dunned only once at each level.",
         ),
     ]
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _insert_for_notices(self, notices, notice_lines):
+        """Insert the lines of new `notices` with one statement: thousands per batch.
+        `notice_lines`: per notice, its (invoice row, dunned) pairs."""
+        columns = defaultdict(list)
+        for notice, lines in zip(notices, notice_lines, strict=True):
+            for row, dunned in lines:
+                columns["notice_id"].append(notice.id)
+                columns["move_id"].append(row["move_id"])
+                columns["dunned"].append(dunned)
+                columns["level_id"].append(row["level_id"] if dunned else None)
+                columns["previous_level_id"].append(
+                    (row.get("previous_level_id") or None) if dunned else None
+                )
+                columns["amount_total"].append(row["amount_total"])
+                columns["amount_residual"].append(row["amount_residual"])
+                columns["invoice_date"].append(row["invoice_date"])
+                columns["invoice_date_due"].append(row["invoice_date_due"])
+                columns["days_overdue"].append(max(row["days_late"], 0))
+                columns["currency_id"].append(notice.currency_id.id)
+                columns["company_id"].append(notice.company_id.id)
+                columns["date"].append(notice.date)
+        if not columns:
+            return
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO account_dunning_notice_line (
+                    notice_id, move_id, dunned, level_id, previous_level_id, amount_total,
+                    amount_residual, invoice_date, invoice_date_due, days_overdue, currency_id,
+                    company_id, date, create_uid, create_date, write_uid, write_date)
+                SELECT line.*, %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
+                  FROM UNNEST(
+                    %(notice_id)s::int[], %(move_id)s::int[], %(dunned)s::bool[],
+                    %(level_id)s::int[], %(previous_level_id)s::int[],
+                    %(amount_total)s::numeric[], %(amount_residual)s::numeric[],
+                    %(invoice_date)s::date[], %(invoice_date_due)s::date[],
+                    %(days_overdue)s::int[], %(currency_id)s::int[], %(company_id)s::int[],
+                    %(date)s::date[]) AS line
+                """,
+                uid=self.env.uid,
+                **columns,
+            )
+        )
+        self.invalidate_model()
+        notices.invalidate_recordset(["line_ids"])

@@ -465,174 +465,97 @@ class AccountDunningPolicy(models.Model):
             }
         return ladders
 
-    def _get_interest_method(self, partner):
-        """The interest method this policy applies to `partner`'s debts. Consumers
-        (individuals) pay the consumer rate where the law has one (§288(1) BGB: base
-        rate + 5), and none under the regimes for business debts only (Directive
-        2011/7/EU, French Code de commerce L441-10, UK Late Payment Act 1998)."""
+    def _get_interest_method(self, is_company):
+        """The interest method this policy applies to a customer's debts. Consumers
+        (individuals: not `is_company`) pay the consumer rate where the law has one
+        (§288(1) BGB: base rate + 5), and none under the regimes for business debts
+        only (Directive 2011/7/EU, French Code de commerce L441-10, UK Late Payment
+        Act 1998)."""
         self.ensure_one()
-        if partner.commercial_partner_id.is_company:
+        if is_company:
             return self.interest_method
         return CONSUMER_INTEREST_METHODS.get(self.interest_method, self.interest_method)
 
-    def _prepare_interest_charge_values(
-        self, notice, move, last_charged_until, known_rates, warnings=None
-    ):
-        """The interest of `move` this policy charges with `notice`, from the day after
-        `last_charged_until` (or the due date); a missing reference rate leaves it out
-        and is noted in `warnings` ({notice: [message]}), as is a euro rate asked of
-        another currency."""
-        policy = self
-        method = policy._get_interest_method(notice.partner_id)
-        start = last_charged_until or move._get_dunning_first_maturity()
-        if method == "none" or notice.date <= start:
-            return []
-        first_day = fields.Date.add(start, days=1)
-        Rate = self.env["account.dunning.reference.rate"]
-        if method in EURO_PRESETS and move.currency_id.name != "EUR":
+    def _get_interest_warning(self, method, invoice, first_day, end, known_rates):
+        """Why interest under `method` cannot be computed from `first_day` to `end` on
+        `invoice` (its name, currency and first maturity are read): a euro preset asked
+        of another currency, or a reference rate not recorded. False when it can."""
+        if method in EURO_PRESETS and invoice.currency_id.name != "EUR":
             # The ECB's and the Bundesbank's rates are euro rates: no guess for others.
-            if warnings is not None:
-                warnings[notice].append(
-                    self.env._(
-                        "No statutory interest on %(invoice)s: the %(preset)s reads a euro"
-                        " reference rate and the invoice is in %(currency)s. Use a fixed rate"
-                        " for debts in other currencies.",
-                        invoice=move.name,
-                        preset=dict(
-                            self._fields["interest_method"]._description_selection(self.env)
-                        )[method],
-                        currency=move.currency_id.name,
-                    )
-                )
-            return []
-        if method != "fixed":
-            overdue_from = fields.Date.add(move._get_dunning_first_maturity(), days=1)
-            missing = Rate._get_missing_reference_date(
-                method, first_day, notice.date, known_rates, overdue_from
+            return self.env._(
+                "No statutory interest on %(invoice)s: the %(preset)s reads a euro"
+                " reference rate and the invoice is in %(currency)s. Use a fixed rate"
+                " for debts in other currencies.",
+                invoice=invoice.name,
+                preset=dict(self._fields["interest_method"]._description_selection(self.env))[
+                    method
+                ],
+                currency=invoice.currency_id.name,
             )
-            if missing:
-                # The reminder still goes out; this interest waits for its rate.
-                if warnings is not None:
-                    warnings[notice].append(Rate._missing_rate_message(method, missing))
-                return []
-        periods = policy._get_interest_periods(method, move, start, notice.date, known_rates)
-        amount = policy._round_interest(periods, notice.currency_id)
-        if not amount:
-            return []
-        detail = "; ".join(
-            f"{first} - {last}: {days} d x {base} x {rate} %"
-            for first, last, days, base, rate in periods
+        if method in ("none", "fixed"):
+            return False
+        Rate = self.env["account.dunning.reference.rate"]
+        overdue_from = fields.Date.add(invoice._get_dunning_first_maturity(), days=1)
+        missing = Rate._get_missing_reference_date(
+            method, first_day, end, known_rates, overdue_from
         )
-        return [
-            {
-                "notice_id": notice.id,
-                "kind": "interest",
-                "move_id": move.id,
-                "level_id": notice.level_id.id,
-                "period_from": first_day,
-                "period_to": notice.date,
-                "days": sum(period[2] for period in periods),
-                "base": float(periods[0][3]),
-                "rate": float(periods[0][4]),
-                "detail": detail,
-                "amount": float(amount),
-            }
-        ]
+        return Rate._missing_rate_message(method, missing) if missing else False
 
-    def _get_interest_periods(self, method, move, start, end, known_rates):
-        """The periods of constant base and rate of `move`'s interest under `method`,
-        from the day after `start` to `end`, on its open balances as now recorded.
+    def _compute_interest(self, method, balances, overdue_from, start, end, currency, known_rates):
+        """The interest under `method` on `balances` (the debt's open amount over time,
+        see account.move._get_dunning_open_balances), from the day after `start` to
+        `end`: (periods of constant base and rate, amount rounded in `currency`).
         Raises a UserError for a missing reference rate."""
-        first_day = fields.Date.add(start, days=1)
+        self.ensure_one()
         if method == "fixed":
             rates = [(date.min, Decimal(str(self.interest_rate)))]
         else:
             rates = self.env["account.dunning.reference.rate"]._get_statutory_rate_steps(
-                method,
-                first_day,
-                end,
-                known_rates,
-                fields.Date.add(move._get_dunning_first_maturity(), days=1),
+                method, fields.Date.add(start, days=1), end, known_rates, overdue_from
             )
-        return interest_periods(move._get_dunning_open_balances(), rates, start, end)
-
-    def _round_interest(self, periods, currency):
-        return round_money(
+        periods = interest_periods(balances, rates, start, end)
+        amount = round_money(
             simple_interest(periods, day_count=int(self.interest_day_count)),
             currency_quantum(currency.decimal_places),
         )
+        return periods, amount
 
-    def _prepare_interest_correction_values(self, notice, move, charged, known_rates):
-        """A credit for interest charged on money that, as now recorded, was paid by
-        then: a payment entered after a notice but dated before it. `charged`: the
-        invoice's interest and corrections invoiced before, not waived."""
-        method = self._get_interest_method(notice.partner_id)
-        interest = charged.filtered(lambda charge: charge.kind == "interest")
-        if method == "none" or not interest:
-            return []
+    def _compute_interest_owed(
+        self, method, balances, overdue_from, charged, currency, known_rates
+    ):
+        """What interest charged over `charged` ((first day, last day, amount) each) is
+        owed on `balances` as now recorded: a payment entered late but dated earlier
+        makes some of it not owed. A rate removed since: what was charged stands."""
+        self.ensure_one()
         owed = Decimal(0)
-        for charge in interest:
+        for first_day, last_day, amount in charged:
             try:
-                periods = self._get_interest_periods(
+                owed += self._compute_interest(
                     method,
-                    move,
-                    fields.Date.subtract(charge.period_from, days=1),
-                    charge.period_to,
+                    balances,
+                    overdue_from,
+                    fields.Date.subtract(first_day, days=1),
+                    last_day,
+                    currency,
                     known_rates,
-                )
-            except UserError:  # a rate removed since: what was charged stands
-                owed += Decimal(str(charge.amount))
-                continue
-            owed += self._round_interest(periods, notice.currency_id)
-        over = Decimal(str(sum(charged.mapped("amount")))) - owed
-        if notice.currency_id.compare_amounts(float(over), 0) <= 0:
-            return []
-        return [
-            {
-                "notice_id": notice.id,
-                "kind": "correction",
-                "move_id": move.id,
-                "level_id": notice.level_id.id,
-                "period_from": min(interest.mapped("period_from")),
-                "period_to": max(interest.mapped("period_to")),
-                "detail": self.env._(
-                    "interest charged %(charged)s, owed %(owed)s on the payments now recorded",
-                    charged=notice.currency_id.format(sum(interest.mapped("amount"))),
-                    owed=notice.currency_id.format(float(owed)),
-                ),
-                "amount": -float(over),
-            }
-        ]
+                )[1]
+            except UserError:
+                owed += Decimal(str(amount))
+        return owed
 
-    def _prepare_compensation_charge_values(self, notice, move, rated):
-        """The statutory flat compensation of `move` under this policy's preset."""
-        policy = self
-        if policy.interest_method not in ("eu", "de_b2b", "fr", "uk"):
-            return []
-        # Owed by businesses, on the commercial debt: never on our own charge invoices.
-        if (
-            not notice.partner_id.commercial_partner_id.is_company
-            or move.dunning_charge_notice_id
-            or notice.date <= move._get_dunning_first_maturity()
-        ):
-            return []
-        if policy.interest_method == "uk":
+    def _compute_compensation(self, is_company, amount_total, debt_currency, convert):
+        """The statutory flat compensation this policy's preset owes on a business
+        debt of `amount_total` in `debt_currency`, in the currency `convert(amount,
+        from_currency, to_currency=None)` brings amounts to (None: the charge's), which
+        raises MissingExchangeRate rather than convert at 1:1. 0 when none is owed."""
+        self.ensure_one()
+        if self.interest_method not in ("eu", "de_b2b", "fr", "uk") or not is_company:
+            return 0.0
+        if self.interest_method == "uk":
             gbp = self.env.ref("base.GBP")
-            # Never at 1:1: the debt's size in pounds needs both rates.
-            notice._check_currency_rates(move.currency_id | gbp, rated)
-            total = move.currency_id._convert(
-                move.amount_total, gbp, notice.company_id, notice.date
-            )
+            # Its size depends on the debt in pounds.
+            total = convert(amount_total, debt_currency, gbp)
             amount, currency = uk_fixed_compensation(Decimal(str(total))), gbp
         else:
             amount, currency = Decimal(40), self.env.ref("base.EUR")
-        converted = notice._to_notice_currency(float(amount), currency, rated)
-        return [
-            {
-                "notice_id": notice.id,
-                "kind": "compensation",
-                "move_id": move.id,
-                "level_id": notice.level_id.id,
-                "amount": notice.currency_id.round(converted),
-            }
-        ]
+        return convert(float(amount), currency)

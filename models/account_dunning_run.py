@@ -295,9 +295,12 @@ class AccountDunningRun(models.Model):
         rows = [row for row in rows if row["move_id"] in moved]
         if not rows:
             return
-        notices = self.env["account.dunning.notice"]._create_for_run(self, rows, statements)
-        self.env["account.dunning.charge"]._create_for_notices(notices)
-        notices.filtered(lambda notice: notice.level_id.auto_execute)._action_send()
+        notices = self._create_notices(rows, statements)
+        problems = notices._create_charges()
+        problems += self.env["account.dunning.notice.send"]._action_send(
+            notices.filtered(lambda notice: notice.level_id.auto_execute)
+        )
+        self.env["account.dunning.run.log"]._log_problems(problems)
 
     def _apply_levels(self, rows):
         """Lock the invoices and move them to their new level, in one statement.
@@ -343,3 +346,84 @@ class AccountDunningRun(models.Model):
         # Never in tests: they run in one transaction that is rolled back.
         if not module.current_test:
             self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: notices
+    # ------------------------------------------------------------
+
+    def _create_notices(self, rows, statements):
+        """The notices of this run for invoice `rows` that moved up: one per customer,
+        currency and level, netted with the customer's credits. Lines go in with one
+        INSERT (account.dunning.notice.line._insert_for_notices)."""
+        self.ensure_one()
+        groups = self._group_notice_lines(rows, statements)
+        partners = (
+            self.env["res.partner"]
+            .with_company(self.company_id)
+            .browse({partner_id for partner_id, _currency_id, _level_id in groups})
+        )
+        recipients = partners._get_dunning_recipients()
+        # Read once for the batch: a company-dependent field, read per record, costs a query.
+        collectors = {partner.id: partner.dunning_responsible_id.id for partner in partners}
+        levels = self.env["account.dunning.level"].browse({key[2] for key in groups})
+        vals_list = [
+            {
+                **self._prepare_notice_values(levels.browse(level_id), lines),
+                "partner_id": partner_id,
+                "recipient_id": recipients[partner_id].id,
+                "user_id": collectors[partner_id],
+                "currency_id": currency_id,
+            }
+            for (partner_id, currency_id, level_id), lines in groups.items()
+        ]
+        # The run is the record of creation: no "created" message nor follower per notice.
+        notices = (
+            self.env["account.dunning.notice"]
+            .with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
+            .create(vals_list)
+        )
+        self.env["account.dunning.notice.line"]._insert_for_notices(notices, list(groups.values()))
+        self.env["account.dunning.notice.send"]._set_credits(notices)
+        return notices
+
+    @api.model
+    def _group_notice_lines(self, rows, statements):
+        """{(customer id, currency id, level id): [(invoice row, dunned)]}: the invoices
+        each notice lists. The highest notice of a customer and currency also lists
+        its other overdue invoices (its other notices' and `statements`)."""
+        groups = defaultdict(list)
+        for row in rows:
+            groups[row["partner_id"], row["currency_id"], row["level_id"]].append((row, True))
+        levels = self.env["account.dunning.level"].browse({key[2] for key in groups})
+        rank_of = {level.id: level._get_rank() for level in levels}
+        highest = {}
+        for partner_id, currency_id, level_id in groups:
+            current = highest.get((partner_id, currency_id))
+            if current is None or rank_of[level_id] > rank_of[current]:
+                highest[partner_id, currency_id] = level_id
+        for (partner_id, currency_id), level_id in highest.items():
+            groups[partner_id, currency_id, level_id] += [
+                (row, False)
+                for (p_id, c_id, l_id), others in list(groups.items())
+                if (p_id, c_id) == (partner_id, currency_id) and l_id != level_id
+                for row, dunned in others
+                if dunned
+            ] + [(row, False) for row in statements.get((partner_id, currency_id), [])]
+        return groups
+
+    def _prepare_notice_values(self, level, lines):
+        """What a notice of this run at `level` states, from the invoices it lists
+        (`lines`: (invoice row, dunned))."""
+        self.ensure_one()
+        return {
+            "company_id": self.company_id.id,
+            "run_id": self.id,
+            "level_id": level.id,
+            "date": self.date,
+            "payment_deadline": fields.Date.add(self.date, days=level.payment_deadline_days)
+            if level.payment_deadline_days
+            else False,
+            "amount_residual": sum(row["amount_residual"] for row, _dunned in lines),
+            "amount_dunned": sum(row["amount_residual"] for row, dunned in lines if dunned),
+            "invoice_count": len(lines),
+        }

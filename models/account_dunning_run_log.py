@@ -73,11 +73,13 @@ class AccountDunningRunLog(models.Model):
         )
 
     @api.model
-    def _log_notices(self, kind, messages):
-        """`messages`: {notice: message}, posted on each notice and logged on its run."""
-        for notice, message in messages.items():
+    def _log_problems(self, problems):
+        """`problems`: (kind, notice, message) that notices and charges returned to
+        their caller: each said on its notice and logged on the notice's run."""
+        for _kind, notice, message in problems:
             notice.message_post(body=message)
-        self.create(
+        # sudo: what went wrong is recorded whoever sent the notice (see _log_error).
+        return self.sudo().create(
             [
                 {
                     "run_id": notice.run_id.id,
@@ -86,7 +88,7 @@ class AccountDunningRunLog(models.Model):
                     "notice_id": notice.id,
                     "message": message,
                 }
-                for notice, message in messages.items()
+                for kind, notice, message in problems
                 if notice.run_id
             ]
         )

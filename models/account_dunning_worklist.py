@@ -1,6 +1,8 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
+from .mail_activity import DUNNING_CALL_TYPE
+
 # Aging buckets: (field, days overdue from, to), both included; None is open-ended.
 AGING_BUCKETS = (
     ("amount_not_due", None, 0),
@@ -51,7 +53,7 @@ class AccountDunningWorklist(models.Model):
         ],
         "account.dunning.promise": ["partner_id", "company_id", "amount", "date", "state"],
         "account.dunning.event": ["partner_id", "company_id", "date", "kind"],
-        "mail.activity": ["res_model", "res_id", "date_deadline", "dunning_call"],
+        "mail.activity": ["res_model", "res_id", "date_deadline", "activity_type_id"],
         "res.partner": ["dunning_responsible_id", "dunning_credit_hold", "dunning_policy_id"],
         "res.company": ["dunning_policy_id"],
         "account.move.line": [
@@ -351,7 +353,7 @@ class AccountDunningWorklist(models.Model):
                 SELECT MIN(activity.date_deadline) AS date_deadline
                   FROM mail_activity activity
                  WHERE activity.res_model = 'res.partner' AND activity.res_id = agg.partner_id
-                   AND activity.dunning_call
+                   AND activity.activity_type_id = %(call_type)s
                ) call ON TRUE
          LEFT JOIN LATERAL (
                 SELECT MAX(event.date) AS date
@@ -364,6 +366,11 @@ class AccountDunningWorklist(models.Model):
             buckets=buckets,
             moves=moves,
             credit_lines=credit_lines,
+            # None before the addon's data is loaded (its security rules read this view).
+            call_type=self.env["ir.model.data"]._xmlid_to_res_id(
+                DUNNING_CALL_TYPE, raise_if_not_found=False
+            )
+            or None,
         )
 
 

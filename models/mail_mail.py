@@ -22,11 +22,17 @@ class MailMail(models.Model):
         mails = self - reminders
         # sudo: whoever flushes the queue, the debt is read and its record kept.
         Notice = self.env["account.dunning.notice"].sudo()
+        Send = self.env["account.dunning.notice.send"].sudo()
+        Log = self.env["account.dunning.run.log"].sudo()
         for res_id, notice_mails in reminders.grouped("res_id").items():
             try:
                 # One reminder that cannot be checked never holds up the queue.
                 with self.env.cr.savepoint():
-                    mails |= Notice.browse(res_id).exists()._check_queued_emails(notice_mails)
+                    checked, problems = Send._check_queued_emails(
+                        Notice.browse(res_id).exists(), notice_mails
+                    )
+                    Log._log_problems(problems)
+                    mails |= checked
             except Exception:
                 _logger.exception("Dunning notice %s: its email could not be checked", res_id)
                 mails |= notice_mails

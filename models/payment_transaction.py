@@ -45,9 +45,32 @@ class PaymentTransaction(models.Model):
         # and a quotation whose deposit is now in confirms itself.
         result = super()._post_process()
         done = self.filtered(lambda tx: tx.state == "done")
-        done.dunning_notice_id._action_paid_online()
+        done._action_dunning_notices_paid()
         done._confirm_deposit_quotations()
         return result
+
+    def _action_dunning_notices_paid(self):
+        """These done payments from reminders' pages: Odoo created them and reconciled
+        them with their invoices. The notices say so, and the notices of those invoices
+        still waiting for their check are read again now (cancelled when paid), not
+        at the next run; queued emails are read again as they leave."""
+        notices = self.dunning_notice_id
+        for notice in notices.filtered(lambda notice: not notice.paid_online):
+            transactions = notice.transaction_ids.filtered(lambda tx: tx.state == "done")
+            # sudo: what the payment provider confirmed, not a user's input.
+            notice.sudo().paid_online = True
+            notice.message_post(
+                body=self.env._(
+                    "Paid online: %(amount)s (%(references)s).",
+                    amount=notice.currency_id.format(sum(transactions.mapped("amount"))),
+                    references=", ".join(transactions.mapped("reference")),
+                )
+            )
+        waiting = notices.search(
+            [("state", "=", "draft"), ("line_ids.move_id", "in", notices.line_ids.move_id.ids)]
+        )
+        _still, problems = self.env["account.dunning.notice.send"]._check_before_sending(waiting)
+        self.env["account.dunning.run.log"]._log_problems(problems)
 
     @api.model
     def _get_open_deposit_invoices(self, order_commands):

@@ -97,7 +97,6 @@ class ResCompany(models.Model):
                 "name": _("Phone call"),
                 "delay": 14,
                 "create_activity": True,
-                "activity_type_id": ref("mail.mail_activity_data_call").id,
             },
             {
                 "sequence": 40,

@@ -7,6 +7,7 @@ from odoo.tools import consteq
 from odoo.tools.misc import hmac
 
 from ..tools.ladder import days_overdue
+from .mail_activity import DUNNING_CALL_TYPE
 
 COLLECTION_STAGES = [
     ("normal", "Normal"),
@@ -277,7 +278,7 @@ class ResPartner(models.Model):
             [
                 ("res_model", "=", "res.partner"),
                 ("res_id", "=", partner.id),
-                ("dunning_call", "=", True),
+                ("activity_type_id", "=", self.env.ref(DUNNING_CALL_TYPE).id),
             ],
             order="date_deadline, id",
             limit=1,
@@ -400,16 +401,12 @@ class ResPartner(models.Model):
         """A to-do for `user` on this customer, due today: the ladder resumes after a
         broken promise or plan, credits wait to be reconciled."""
         self.ensure_one()
-        return self.env["mail.activity"].create(
-            {
-                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
-                "res_id": self.id,
-                "activity_type_id": self.env.ref("mail.mail_activity_data_todo").id,
-                "summary": summary,
-                "note": note,
-                "user_id": user.id,
-                "date_deadline": fields.Date.context_today(self),
-            }
+        return self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            date_deadline=fields.Date.context_today(self),
+            summary=summary,
+            note=note,
+            user_id=user.id,
         )
 
     @api.model
@@ -557,3 +554,41 @@ class ResPartner(models.Model):
         self.ensure_one()
         partner = self.commercial_partner_id
         return partner.dunning_policy_id or self.env.company.dunning_policy_id
+
+    def _get_dunning_recipients(self):
+        """{customer id: its latest invoice contact with an email, else itself}."""
+        contacts = self.search(
+            [("parent_id", "in", self.ids), ("type", "=", "invoice"), ("email", "!=", False)],
+            order="id desc",
+        )
+        recipients = {partner.id: partner for partner in self}
+        recipients.update({contact.parent_id.id: contact for contact in contacts})
+        return recipients
+
+    def _action_dunning_escalate(self, notice):
+        """Put this customer on hold, or with an agency or in legal proceedings, as the
+        level of `notice` says, and say so on the customer and in its history."""
+        self.ensure_one()
+        level = notice.level_id
+        vals = level._prepare_escalation_partner_values()
+        if not vals:
+            return
+        # Set by the ladder, lifted by it once the debt is paid (a hold by hand stays).
+        self.write(dict(vals, dunning_escalated=True))
+        message = self.env._(
+            "Escalated by dunning notice %(notice)s: %(escalation)s.",
+            notice=notice.name,
+            escalation=level._get_escalation_label(),
+        )
+        self.message_post(body=message)
+        self.env["account.dunning.event"]._record(
+            [
+                {
+                    "company_id": notice.company_id.id,
+                    "partner_id": self.id,
+                    "kind": "escalation",
+                    "notice_id": notice.id,
+                    "summary": message,
+                }
+            ]
+        )

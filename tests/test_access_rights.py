@@ -317,8 +317,11 @@ class TestChargesAreServerFacts(DunningTestCommon):
 
     def test_a_notice_is_charged_by_one_invoice_ever(self):
         # Even the server, handed a notice that lost its link, does not invoice twice.
-        self.notice.sudo().charge_move_id = False
-        self.notice.sudo()._action_invoice_charges()
+        notice = self.notice.sudo()
+        notice.charge_move_id = False
+        invoiced = self.env["account.dunning.charge"].sudo()._action_invoice(notice)
+        self.assertEqual(len(invoiced[notice]), 1, "the invoice made before, found again")
+        notice.charge_move_id = invoiced[notice]
         self._assert_unchanged()
         # And the database refuses a second invoice for the same notice.
         second = self._create_dunning_invoice(self.customer, 25.0, DUE, post=False)

@@ -164,7 +164,9 @@ class TestCollections(DunningTestCommon):
         self._run_dunning(day(7))
         with freeze_time(day(14)):
             call = self._run_dunning(day(14)).notice_ids.activity_id
-        self.assertTrue(call.dunning_call)
+        self.assertEqual(
+            call.activity_type_id, self.env.ref("account_dunning.mail_activity_type_dunning_call")
+        )
         return call
 
     def _log_call(self, call, **values):
@@ -210,7 +212,16 @@ class TestCollections(DunningTestCommon):
             [("res_model", "=", "res.partner"), ("res_id", "=", self.customer.id)]
         )
         self.assertRecordValues(
-            again, [{"dunning_call": True, "date_deadline": day(16), "user_id": self.collector.id}]
+            again,
+            [
+                {
+                    "activity_type_id": self.env.ref(
+                        "account_dunning.mail_activity_type_dunning_call"
+                    ).id,
+                    "date_deadline": day(16),
+                    "user_id": self.collector.id,
+                }
+            ],
         )
 
     def test_a_call_with_a_dispute(self):

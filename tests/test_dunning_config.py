@@ -32,9 +32,7 @@ class TestDunningConfig(DunningTestCommon):
             "the final demand's own email, next to its letter",
         )
         self.assertEqual(self.level_pre_due.mail_template_id.model, "account.dunning.notice")
-        self.assertEqual(
-            self.level_call.activity_type_id, self.env.ref("mail.mail_activity_data_call")
-        )
+        self.assertTrue(self.level_call.create_activity)
         self.assertEqual(self.level_second.letter_kind, "second")
         self.assertEqual(self.level_final.letter_kind, "final")
         self.assertEqual(self.level_final.payment_deadline_days, 10)
@@ -76,7 +74,6 @@ class TestDunningConfig(DunningTestCommon):
                     "name": "Late call",
                     "delay": 60,
                     "create_activity": True,
-                    "activity_type_id": self.env.ref("mail.mail_activity_data_call").id,
                 }
             )
 
@@ -133,10 +130,6 @@ class TestDunningConfig(DunningTestCommon):
     def test_final_demand_needs_a_deadline(self):
         with self.assertRaisesRegex(ValidationError, r"Final demand.*payment deadline"):
             self.level_final.payment_deadline_days = 0
-
-    def test_activity_needs_a_type(self):
-        with self.assertRaisesRegex(ValidationError, r"Phone call.*activity type"):
-            self.level_call.activity_type_id = False
 
     def test_activity_for_a_fixed_user_needs_that_user(self):
         with self.assertRaisesRegex(ValidationError, r"Phone call.*fixed user"):

@@ -196,7 +196,10 @@ class TestDunningRun(DunningTestCommon):
         self.assertEqual(activity.user_id, self.collector)
         self.assertEqual(activity.res_model, "res.partner")
         self.assertEqual(activity.res_id, self.customer.id)
-        self.assertEqual(activity.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
+        self.assertEqual(
+            activity.activity_type_id,
+            self.env.ref("account_dunning.mail_activity_type_dunning_call"),
+        )
         self.assertIn("1,200.00", activity.note)
 
     def test_calls_go_to_the_policy_then_the_company_collector_never_the_system_user(self):
@@ -240,6 +243,30 @@ class TestDunningRun(DunningTestCommon):
         self.assertEqual((notice.state, notice.letter_state), ("sending", "to_print"))
         run.invalidate_recordset()
         self.assertEqual((run.held_count, run.letter_count), (0, 1), "counted whoever sent")
+
+    def test_a_run_and_a_notice_made_apart_share_one_numbering(self):
+        other = self.env["res.partner"].create({"name": "Numbered Ltd", "is_company": True})
+        self._create_dunning_invoice(other, 300.0, DUE)
+        run_notices = self._run_dunning(day(7)).notice_ids.sorted("id")
+        self.assertEqual(len(run_notices), 2)
+        Notice = self.env["account.dunning.notice"]
+        values = {
+            "company_id": self.company.id,
+            "partner_id": self.customer.id,
+            "currency_id": self.company.currency_id.id,
+            "level_id": self.level_friendly.id,
+        }
+        # sudo: only the server makes notices (a run, or a script).
+        by_hand = Notice.sudo().create(
+            [dict(values, date=day(8)), dict(values, date=date(2027, 2, 1))]
+        )
+        numbers = [int(name.rsplit("/", 1)[1]) for name in run_notices.mapped("name")]
+        self.assertEqual(numbers[1], numbers[0] + 1, "a run's block is consecutive")
+        self.assertEqual(
+            by_hand.mapped("name"),
+            [f"DUN/2026/{numbers[1] + 1:05d}", "DUN/2027/00001"],
+            "the next number of the same sequence, in the year of the notice's date",
+        )
 
     def test_a_notice_sent_by_hand_logs_its_fallback_on_its_run(self):
         self.customer.email = False

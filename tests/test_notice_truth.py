@@ -42,7 +42,7 @@ class TestNoticeTruth(DunningTestCommon):
         self.assertFalse(notice.charge_move_id)
         self.assertFalse(self._mails(notice))
         self.assertEqual(notice.letter_state, "none")
-        self.assertIn("Not sent: paid in full", notice.message_ids[0].body)
+        self.assertIn("not sent: paid in full", notice.message_ids[0].body)
 
     def test_a_queued_email_for_a_customer_who_paid_never_reaches_the_mail_queue(self):
         self.policy.jump_to_highest_level = False
@@ -77,7 +77,7 @@ class TestNoticeTruth(DunningTestCommon):
         self.assertIn("payments received", mail.failure_reason)
         self.assertEqual((notice.state, notice.email_state), ("cancel", "none"))
         self.assertTrue(
-            any("Not sent: paid in full" in message.body for message in notice.message_ids)
+            any("not sent: paid in full" in message.body for message in notice.message_ids)
         )
 
     def test_part_paid_after_the_email_job_the_email_asks_what_is_left(self):

@@ -165,7 +165,10 @@ class TestDunningUi(HttpCase):
         call = self.env["mail.activity"].search(
             [("res_model", "=", "res.partner"), ("res_id", "=", customer.id)]
         )
-        self.assertEqual((call.dunning_call, call.user_id), (True, collector))
+        self.assertEqual(
+            (call.activity_type_id, call.user_id),
+            (self.env.ref("account_dunning.mail_activity_type_dunning_call"), collector),
+        )
 
         self.start_tour(
             "/odoo/action-account_dunning.action_account_dunning_worklist",
@@ -214,10 +217,15 @@ class TestDunningUi(HttpCase):
             {
                 "res_model_id": self.env["ir.model"]._get_id("res.partner"),
                 "res_id": partner.id,
-                "activity_type_id": self.env.ref("mail.mail_activity_data_call").id,
+                # A collection call is an activity of the addon's own type; core's
+                # "Call" is any other call.
+                "activity_type_id": self.env.ref(
+                    "account_dunning.mail_activity_type_dunning_call"
+                    if dunning_call
+                    else "mail.mail_activity_data_call"
+                ).id,
                 "summary": "Call about the overdue invoice",
                 "user_id": self.env.ref("base.user_admin").id,
-                "dunning_call": dunning_call,
             }
         )
 

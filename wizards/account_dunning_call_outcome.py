@@ -3,6 +3,7 @@ from odoo.exceptions import UserError
 
 from ..models.account_dunning_dispute import DISPUTE_REASONS
 from ..models.account_dunning_event import CALL_OUTCOMES
+from ..models.mail_activity import DUNNING_CALL_TYPE
 
 # Days until the next try when nobody answered.
 RECALL_DAYS = 2
@@ -198,30 +199,19 @@ class AccountDunningCallOutcome(models.TransientModel):
         next_actions = {
             "no_answer": (
                 self.env._("Dunning call: try again"),
-                "mail.mail_activity_data_call",
+                DUNNING_CALL_TYPE,
                 self.next_call_date,
-                True,
             ),
             "wrong_contact": (
                 self.env._("Find the right contact for collections"),
                 "mail.mail_activity_data_todo",
                 fields.Date.context_today(self),
-                False,
             ),
         }
         if self.outcome not in next_actions:
             return self.env["mail.activity"]
-        summary, activity_type, deadline, is_call = next_actions[self.outcome]
+        summary, activity_type, deadline = next_actions[self.outcome]
         user = partner._get_dunning_collector() or self.env.user
-        return self.env["mail.activity"].create(
-            {
-                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
-                "res_id": partner.id,
-                "activity_type_id": self.env.ref(activity_type).id,
-                "summary": summary,
-                "note": self.note,
-                "user_id": user.id,
-                "date_deadline": deadline,
-                "dunning_call": is_call,
-            }
+        return partner.activity_schedule(
+            activity_type, date_deadline=deadline, summary=summary, note=self.note, user_id=user.id
         )
