@@ -11,17 +11,10 @@ from ..tools.money import (
     interest_periods,
     round_money,
     simple_interest,
-    uk_fixed_compensation,
 )
+from ..tools.presets import EURO_PRESETS, PRESETS, consumer_method
 from .account_dunning_level import MAX_DAYS
 from .account_dunning_payment_plan import PLAN_INTEREST_MODES
-from .account_dunning_reference_rate import PRESET_RATE_TYPES
-
-# Presets that read a euro reference rate (ECB, Bundesbank): for euro debts only.
-EURO_PRESETS = ("eu", "de_b2b", "de_b2c", "fr")
-# What a policy's preset becomes for a consumer: the consumer rate where the law
-# has one, else no statutory interest.
-CONSUMER_INTEREST_METHODS = {"de_b2b": "de_b2c", "eu": "none", "fr": "none", "uk": "none"}
 
 
 class AccountDunningPolicy(models.Model):
@@ -170,7 +163,7 @@ class AccountDunningPolicy(models.Model):
         known = Rate._get_known_rates()
         today = fields.Date.context_today(self)
         for policy in self:
-            missing = policy.interest_method in PRESET_RATE_TYPES and (
+            missing = policy.interest_method in PRESETS and (
                 Rate._get_missing_reference_date(policy.interest_method, today, today, known)
             )
             policy.interest_warning = (
@@ -188,7 +181,7 @@ class AccountDunningPolicy(models.Model):
     @api.constrains("interest_method", "interest_rate", "interest_on_charges")
     def _check_interest(self):
         for policy in self:
-            if policy.interest_on_charges and policy.interest_method not in ("none", "fixed"):
+            if policy.interest_on_charges and policy.interest_method in PRESETS:
                 raise ValidationError(
                     _(
                         "Dunning policy “%(policy)s”: interest on charges is interest on "
@@ -473,7 +466,7 @@ class AccountDunningPolicy(models.Model):
         self.ensure_one()
         if partner.commercial_partner_id.is_company:
             return self.interest_method
-        return CONSUMER_INTEREST_METHODS.get(self.interest_method, self.interest_method)
+        return consumer_method(self.interest_method)
 
     def _prepare_interest_charge_values(
         self, notice, move, last_charged_until, known_rates, warnings=None
@@ -607,7 +600,8 @@ class AccountDunningPolicy(models.Model):
     def _prepare_compensation_charge_values(self, notice, move, rated):
         """The statutory flat compensation of `move` under this policy's preset."""
         policy = self
-        if policy.interest_method not in ("eu", "de_b2b", "fr", "uk"):
+        preset = PRESETS.get(policy.interest_method)
+        if not preset or not preset.compensation:
             return []
         # Owed by businesses, on the commercial debt: never on our own charge invoices.
         if (
@@ -616,16 +610,15 @@ class AccountDunningPolicy(models.Model):
             or notice.date <= move._get_dunning_first_maturity()
         ):
             return []
-        if policy.interest_method == "uk":
-            gbp = self.env.ref("base.GBP")
-            # Never at 1:1: the debt's size in pounds needs both rates.
-            notice._check_currency_rates(move.currency_id | gbp, rated)
+        currency = self.env.ref(f"base.{preset.compensation_currency}")
+        amount = preset.compensation
+        if callable(amount):  # a sliding sum (UK)
+            # Never at 1:1: the debt's size in that currency needs both rates.
+            notice._check_currency_rates(move.currency_id | currency, rated)
             total = move.currency_id._convert(
-                move.amount_total, gbp, notice.company_id, notice.date
+                move.amount_total, currency, notice.company_id, notice.date
             )
-            amount, currency = uk_fixed_compensation(Decimal(str(total))), gbp
-        else:
-            amount, currency = Decimal(40), self.env.ref("base.EUR")
+            amount = amount(Decimal(str(total)))
         converted = notice._to_notice_currency(float(amount), currency, rated)
         return [
             {
