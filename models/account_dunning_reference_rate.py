@@ -1,10 +1,14 @@
 import logging
+from datetime import date
 from decimal import Decimal
 
 import requests
+from babel.dates import format_skeleton
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools.i18n import format_list
+from odoo.tools.misc import babel_locale_parse, get_lang
 
 from ..tools.presets import PRESETS, REFERENCE_RATES, rate_reference_days
 from ..tools.rates import parse_boe_xml, parse_sdmx_generic, rates_on, reading_days
@@ -74,18 +78,21 @@ class AccountDunningReferenceRate(models.Model):
 
     @api.constrains("rate_type", "date_from")
     def _check_date_from(self):
+        locale = babel_locale_parse(get_lang(self.env).code)
         for rate in self:
             read_on = REFERENCE_RATES[rate.rate_type].reading_days
             if (rate.date_from.month, rate.date_from.day) not in read_on:
+                days = [  # day and month in the user's language ("31 December", "31. Dezember")
+                    format_skeleton("dMMMM", date(2001, month, day), locale=locale)
+                    for month, day in read_on
+                ]
                 raise ValidationError(
                     _(
                         "The %(rate_type)s is read on %(days)s: %(date)s would never be used.",
                         rate_type=dict(self._fields["rate_type"]._description_selection(self.env))[
                             rate.rate_type
                         ],
-                        days=_("31 December and 30 June")
-                        if rate.rate_type == "boe"
-                        else _("1 January and 1 July"),
+                        days=format_list(self.env, days),
                         date=rate.date_from,
                     )
                 )
