@@ -11,17 +11,10 @@ from ..tools.money import (
     interest_periods,
     round_money,
     simple_interest,
-    uk_fixed_compensation,
 )
+from ..tools.presets import EURO_PRESETS, PRESETS, consumer_method
 from .account_dunning_level import MAX_DAYS
 from .account_dunning_payment_plan import PLAN_INTEREST_MODES
-from .account_dunning_reference_rate import PRESET_RATE_TYPES
-
-# Presets that read a euro reference rate (ECB, Bundesbank): for euro debts only.
-EURO_PRESETS = ("eu", "de_b2b", "de_b2c", "fr")
-# What a policy's preset becomes for a consumer: the consumer rate where the law
-# has one, else no statutory interest.
-CONSUMER_INTEREST_METHODS = {"de_b2b": "de_b2c", "eu": "none", "fr": "none", "uk": "none"}
 
 
 class AccountDunningPolicy(models.Model):
@@ -170,7 +163,7 @@ class AccountDunningPolicy(models.Model):
         known = Rate._get_known_rates()
         today = fields.Date.context_today(self)
         for policy in self:
-            missing = policy.interest_method in PRESET_RATE_TYPES and (
+            missing = policy.interest_method in PRESETS and (
                 Rate._get_missing_reference_date(policy.interest_method, today, today, known)
             )
             policy.interest_warning = (
@@ -188,7 +181,7 @@ class AccountDunningPolicy(models.Model):
     @api.constrains("interest_method", "interest_rate", "interest_on_charges")
     def _check_interest(self):
         for policy in self:
-            if policy.interest_on_charges and policy.interest_method not in ("none", "fixed"):
+            if policy.interest_on_charges and policy.interest_method in PRESETS:
                 raise ValidationError(
                     _(
                         "Dunning policy “%(policy)s”: interest on charges is interest on "
@@ -474,7 +467,7 @@ class AccountDunningPolicy(models.Model):
         self.ensure_one()
         if is_company:
             return self.interest_method
-        return CONSUMER_INTEREST_METHODS.get(self.interest_method, self.interest_method)
+        return consumer_method(self.interest_method)
 
     def _get_interest_warning(self, method, invoice, first_day, end, known_rates):
         """Why interest under `method` cannot be computed from `first_day` to `end` on
@@ -549,13 +542,11 @@ class AccountDunningPolicy(models.Model):
         from_currency, to_currency=None)` brings amounts to (None: the charge's), which
         raises MissingExchangeRate rather than convert at 1:1. 0 when none is owed."""
         self.ensure_one()
-        if self.interest_method not in ("eu", "de_b2b", "fr", "uk") or not is_company:
+        preset = PRESETS.get(self.interest_method)
+        if not preset or not preset.compensation or not is_company:
             return 0.0
-        if self.interest_method == "uk":
-            gbp = self.env.ref("base.GBP")
-            # Its size depends on the debt in pounds.
-            total = convert(amount_total, debt_currency, gbp)
-            amount, currency = uk_fixed_compensation(Decimal(str(total))), gbp
-        else:
-            amount, currency = Decimal(40), self.env.ref("base.EUR")
+        currency = self.env.ref(f"base.{preset.compensation_currency}")
+        amount = preset.compensation
+        if callable(amount):  # a sliding sum on the debt in that currency (UK)
+            amount = amount(Decimal(str(convert(amount_total, debt_currency, currency))))
         return convert(float(amount), currency)

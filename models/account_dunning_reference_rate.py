@@ -1,12 +1,16 @@
 import logging
+from datetime import date
 from decimal import Decimal
 
 import requests
+from babel.dates import format_skeleton
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools.i18n import format_list
+from odoo.tools.misc import babel_locale_parse, get_lang
 
-from ..tools.money import STATUTORY_MARGINS, rate_reference_days
+from ..tools.presets import PRESETS, REFERENCE_RATES, rate_reference_days
 from ..tools.rates import parse_boe_xml, parse_sdmx_generic, rates_on, reading_days
 
 _logger = logging.getLogger(__name__)
@@ -16,13 +20,6 @@ RATE_TYPES = [
     ("de_base", "German base rate (Basiszinssatz)"),
     ("boe", "Bank of England base rate"),
 ]
-
-# The days of the year on which each law reads its reference rate.
-READING_DAYS = {
-    "ecb": {(1, 1), (7, 1)},
-    "de_base": {(1, 1), (7, 1)},
-    "boe": {(12, 31), (6, 30)},
-}
 
 # Where the scheduled job reads each rate: the publishers' public statistics
 # services. Each URL can be changed in the system parameter named here.
@@ -45,15 +42,6 @@ FETCH_SOURCES = {
     ),
 }
 FETCH_TIMEOUT = 30
-
-# The reference rate each statutory preset is built on.
-PRESET_RATE_TYPES = {
-    "eu": "ecb",
-    "fr": "ecb",
-    "de_b2b": "de_base",
-    "de_b2c": "de_base",
-    "uk": "boe",
-}
 
 
 class AccountDunningReferenceRate(models.Model):
@@ -90,17 +78,21 @@ class AccountDunningReferenceRate(models.Model):
 
     @api.constrains("rate_type", "date_from")
     def _check_date_from(self):
+        locale = babel_locale_parse(get_lang(self.env).code)
         for rate in self:
-            if (rate.date_from.month, rate.date_from.day) not in READING_DAYS[rate.rate_type]:
+            read_on = REFERENCE_RATES[rate.rate_type].reading_days
+            if (rate.date_from.month, rate.date_from.day) not in read_on:
+                days = [  # day and month in the user's language ("31 December", "31. Dezember")
+                    format_skeleton("dMMMM", date(2001, month, day), locale=locale)
+                    for month, day in read_on
+                ]
                 raise ValidationError(
                     _(
                         "The %(rate_type)s is read on %(days)s: %(date)s would never be used.",
                         rate_type=dict(self._fields["rate_type"]._description_selection(self.env))[
                             rate.rate_type
                         ],
-                        days=_("31 December and 30 June")
-                        if rate.rate_type == "boe"
-                        else _("1 January and 1 July"),
+                        days=format_list(self.env, days),
                         date=rate.date_from,
                     )
                 )
@@ -141,9 +133,9 @@ class AccountDunningReferenceRate(models.Model):
         )
         if missing:
             raise UserError(self._missing_rate_message(preset, missing))
-        rate_type = PRESET_RATE_TYPES[preset]
+        rate_type = PRESETS[preset].rate_type
         return [
-            (start, Decimal(str(known_rates[rate_type, day])) + STATUTORY_MARGINS[preset])
+            (start, Decimal(str(known_rates[rate_type, day])) + PRESETS[preset].margin)
             for start, day in rate_reference_days(preset, first_day, last_day, overdue_from)
         ]
 
@@ -153,7 +145,7 @@ class AccountDunningReferenceRate(models.Model):
     ):
         """The first reference date from `first_day` to `last_day` whose rate is not
         recorded, or None."""
-        rate_type = PRESET_RATE_TYPES[preset]
+        rate_type = PRESETS[preset].rate_type
         for _start, day in rate_reference_days(
             preset, first_day, last_day, overdue_from or first_day
         ):
@@ -163,7 +155,7 @@ class AccountDunningReferenceRate(models.Model):
 
     @api.model
     def _missing_rate_message(self, preset, reference_day):
-        rate_type = PRESET_RATE_TYPES[preset]
+        rate_type = PRESETS[preset].rate_type
         label = dict(self._fields["rate_type"]._description_selection(self.env))[rate_type]
         return _(
             "No %(rate_type)s is recorded for %(date)s: interest is left out until it is added"

@@ -619,9 +619,9 @@ class TestBadInputNeverStopsTheRun(DunningTestCommon):
 class TestReferenceRateRecords(DunningTestCommon):
     def test_rates_are_dated_on_the_days_their_law_reads_them(self):
         Rate = self.env["account.dunning.reference.rate"]
-        with self.assertRaisesRegex(ValidationError, "1 January and 1 July"):
+        with self.assertRaisesRegex(ValidationError, "January 1 and July 1"):
             Rate.create({"rate_type": "ecb", "date_from": "2027-03-15", "rate": 2.0})
-        with self.assertRaisesRegex(ValidationError, "31 December and 30 June"):
+        with self.assertRaisesRegex(ValidationError, "December 31 and June 30"):
             Rate.create({"rate_type": "boe", "date_from": "2027-07-01", "rate": 4.0})
         Rate.create({"rate_type": "boe", "date_from": "2026-12-31", "rate": 3.75})
 

@@ -2,59 +2,12 @@
 compensation. No database, no Odoo: amounts are Decimals, rounded only at the end.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 
-# Points added to the reference rate of each statutory preset.
-STATUTORY_MARGINS = {
-    "eu": Decimal(8),  # ECB main refinancing rate + 8 (Directive 2011/7/EU)
-    "de_b2b": Decimal(9),  # Basiszinssatz + 9 (BGB § 288(2))
-    "de_b2c": Decimal(5),  # Basiszinssatz + 5 (BGB § 288(1))
-    "fr": Decimal(10),  # ECB rate + 10 (Code de commerce L441-10)
-    "uk": Decimal(8),  # Bank of England base rate + 8 (Late Payment Act 1998)
-}
-
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
-
-
-def reference_date(day, preset):
-    """The date whose reference rate applies on `day` for a statutory preset.
-
-    The rate in force on 1 January / 1 July applies for the next six months;
-    in the UK, the rate of 31 December / 30 June.
-    """
-    if preset == "uk":
-        return date(day.year - 1, 12, 31) if day.month <= 6 else date(day.year, 6, 30)
-    return date(day.year, 1, 1) if day.month <= 6 else date(day.year, 7, 1)
-
-
-def rate_reference_days(preset, first_day, last_day, overdue_from):
-    """[(date_from, reference date)]: from when each reference rate of a statutory
-    preset applies, and the day it is read on, for interest from `first_day` to
-    `last_day` on a debt overdue from `overdue_from`.
-
-    In the UK the rate is fixed per debt: the one in force on the 31 December or
-    30 June before the debt became overdue, for as long as it stays unpaid (Late
-    Payment of Commercial Debts (Rate of Interest) (No. 3) Order 2002, SI
-    2002/1675, art. 4). Elsewhere it changes every half-year.
-    """
-    if preset == "uk":
-        return [(first_day, reference_date(overdue_from, "uk"))]
-    return [
-        (start, reference_date(start, preset)) for start in half_year_starts(first_day, last_day)
-    ]
-
-
-def half_year_starts(first, last):
-    """The 1 January / 1 July dates from the half-year of `first` to that of `last`."""
-    start = date(first.year, 1 if first.month <= 6 else 7, 1)
-    starts = []
-    while start <= last:
-        starts.append(start)
-        start = date(start.year, 7, 1) if start.month == 1 else date(start.year + 1, 1, 1)
-    return starts
 
 
 def step_value(steps, day):

@@ -10,6 +10,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from xml.etree import ElementTree
 
+from .presets import REFERENCE_RATES
+
 _SDMX_GENERIC = "{http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/generic}"
 _PERIOD = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?|-S([12])|-Q([1-4]))?$")
 
@@ -83,9 +85,8 @@ def rates_on(observations, days):
 
 
 def reading_days(rate_type, first, last):
-    """The days from `first` to `last` on which a law reads `rate_type`: 1 January
-    and 1 July (ECB, Bundesbank), 31 December and 30 June (Bank of England)."""
-    candidates = ((6, 30), (12, 31)) if rate_type == "boe" else ((1, 1), (7, 1))
+    """The days from `first` to `last` on which a law reads `rate_type`, in order."""
+    candidates = sorted(REFERENCE_RATES[rate_type].reading_days)
     return [
         date(year, month, day)
         for year in range(first.year, last.year + 1)

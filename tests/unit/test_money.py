@@ -6,17 +6,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tools.money import (
-    STATUTORY_MARGINS,
     exact_line,
     fee_amount,
     fee_less_compensation,
-    half_year_starts,
     interest_periods,
-    reference_date,
     round_money,
     simple_interest,
     uk_fixed_compensation,
 )
+from tools.presets import PRESETS, half_year_starts, reference_date
 
 D = Decimal
 
@@ -34,7 +32,7 @@ REFERENCE = {
 
 def statutory_rates(preset, first, last):
     return [
-        (start, REFERENCE[preset][reference_date(start, preset)] + STATUTORY_MARGINS[preset])
+        (start, REFERENCE[preset][reference_date(start, preset)] + PRESETS[preset].margin)
         for start in half_year_starts(first, last)
     ]
 
@@ -94,13 +92,6 @@ def test_360_day_count():
 def test_unknown_rate_is_an_error_not_a_guess():
     with pytest.raises(ValueError, match="2024-06-01"):
         interest_periods([(date(2024, 6, 1), D(100))], [(date(2024, 7, 1), D(5))], DUE, END)
-
-
-def test_reference_dates():
-    assert reference_date(date(2024, 3, 15), "eu") == date(2024, 1, 1)
-    assert reference_date(date(2024, 7, 1), "de_b2b") == date(2024, 7, 1)
-    assert reference_date(date(2024, 3, 15), "uk") == date(2023, 12, 31)
-    assert reference_date(date(2024, 12, 31), "uk") == date(2024, 6, 30)
 
 
 def test_fee_with_minimum_and_maximum():
