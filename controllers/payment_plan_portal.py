@@ -73,10 +73,18 @@ class PaymentPlanPortal(payment_portal.PaymentPortal):
             return {"error": _("Invalid payment plan.")}
         if plan_sudo.state != "proposed":
             return {"error": _("This payment plan is not waiting for your signature.")}
+        # As sale's quotations: the page checks and records the customer's signature.
+        name = (name or "").strip()
+        if not name or not signature:
+            return {"error": _("Sign with your name and signature.")}
         try:
-            plan_sudo._action_sign(name, signature)
+            plan_sudo._action_activate(signed_by=name, signature=signature)
         except (UserError, ValueError, TypeError) as error:
             return {"error": str(error)}
+        plan_sudo.message_post(
+            body=_("Signed on the portal by %(name)s.", name=name),
+            author_id=plan_sudo.partner_id.id,
+        )
         return {
             "force_refresh": True,
             "redirect_url": plan_sudo.get_portal_url(query_string="&message=sign_ok"),

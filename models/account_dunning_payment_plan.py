@@ -1,10 +1,5 @@
-from decimal import Decimal
-
-from odoo import Command, api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
-
-from ..tools.money import currency_quantum
-from ..tools.plan import allocate_payments, installment_dates, split_installments
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
 
 PLAN_STATES = [
     ("draft", "Draft"),
@@ -225,9 +220,7 @@ class AccountDunningPaymentPlan(models.Model):
     )
     def _compute_next_installment_id(self):
         for plan in self:
-            installment = plan.installment_ids.filtered(
-                lambda installment: installment.state != "paid"
-            ).sorted(lambda installment: (installment.date, installment.sequence))[:1]
+            installment = plan.installment_ids._get_next_to_pay()
             plan.next_installment_id = installment
             plan.next_date = installment.date
             plan.next_amount_due = installment.amount_due
@@ -346,9 +339,8 @@ class AccountDunningPaymentPlan(models.Model):
             plan._check_state("draft")
             plan.amount_covered = sum(plan.move_ids.mapped("amount_residual"))
             plan.installment_ids.unlink()
-            self.env["account.dunning.payment.plan.installment"].create(
-                plan._prepare_installment_values()
-            )
+            Installment = self.env["account.dunning.payment.plan.installment"]
+            Installment.create(Installment._prepare_schedule_values(plan))
         return True
 
     def action_propose(self):
@@ -362,7 +354,7 @@ class AccountDunningPaymentPlan(models.Model):
                 raise UserError(error)
         # sudo: the state is written by the server alone (see PLAN_SERVER_FIELDS).
         self.sudo().write({"state": "proposed", "date_proposed": fields.Date.context_today(self)})
-        self._action_send_agreement()
+        self.env["report.account_dunning.report_payment_plan"]._send_agreements(self)
         self._record_events(self.env._("proposed"))
         return True
 
@@ -397,25 +389,6 @@ class AccountDunningPaymentPlan(models.Model):
     # ------------------------------------------------------------
     # BUSINESS METHODS
     # ------------------------------------------------------------
-
-    @api.model
-    def _get_propose_action(self, partner, moves):
-        """The form of a new plan for `moves` of `partner` (from the customer, a
-        selection of invoices or a call's outcome)."""
-        if not self._dunning_user_can_edit():
-            raise AccessError(self.env._("Only dunning users propose payment plans."))
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Propose Payment Plan"),
-            "res_model": self._name,
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "current",
-            "context": {
-                "default_partner_id": partner.id,
-                "default_move_ids": [Command.set(moves.ids)],
-            },
-        }
 
     @api.model
     def _dunning_protected_fields(self):
@@ -472,19 +445,9 @@ class AccountDunningPaymentPlan(models.Model):
                 owed=currency.format(owed),
                 covered=currency.format(self.amount_covered),
             )
-        scheduled = sum(self.installment_ids.mapped("amount"))
-        if not self.installment_ids or currency.compare_amounts(scheduled, self.amount_covered):
-            return self.env._(
-                "The installments sum to %(scheduled)s and must sum to the covered amount "
-                "%(covered)s, to the cent.",
-                scheduled=currency.format(scheduled),
-                covered=currency.format(self.amount_covered),
-            )
-        if any(
-            currency.compare_amounts(amount, 0) <= 0
-            for amount in self.installment_ids.mapped("amount")
-        ):
-            return self.env._("Every installment is a positive amount.")
+        error = self.installment_ids._get_schedule_error_message(currency, self.amount_covered)
+        if error:
+            return error
         if not self.partner_id.email:
             return self.env._(
                 "%(customer)s has no email address to send the agreement to.",
@@ -492,58 +455,8 @@ class AccountDunningPaymentPlan(models.Model):
             )
         return False
 
-    def _prepare_installment_values(self):
-        self.ensure_one()
-        quantum = currency_quantum(self.currency_id.decimal_places)
-        amounts = split_installments(
-            Decimal(str(self.amount_covered)).quantize(quantum),
-            self.installment_count,
-            quantum,
-            Decimal(str(self.down_payment)).quantize(quantum),
-        )
-        dates = installment_dates(self.first_date, self.installment_count, self.interval_months)
-        if self.currency_id.compare_amounts(self.down_payment, 0) > 0:
-            dates = [fields.Date.context_today(self), *dates]
-        return [
-            {
-                "plan_id": self.id,
-                "sequence": index,
-                "is_down_payment": bool(index == 0 and len(dates) > self.installment_count),
-                "date": day,
-                "amount": float(amount),
-            }
-            for index, (day, amount) in enumerate(zip(dates, amounts, strict=True))
-        ]
-
-    def _action_send_agreement(self):
-        """Render the agreement, keep it on the plan and email it with a link to sign."""
-        report = self.env.ref("account_dunning.action_report_payment_plan")
-        template = self.env.ref("account_dunning.mail_template_payment_plan_agreement")
-        for plan in self:
-            plan._portal_ensure_token()
-            pdf, _type = self.env["ir.actions.report"]._render_qweb_pdf(report, plan.ids)
-            # sudo: the kept letter is the server's record of what was proposed.
-            attachment = (
-                self.env["ir.attachment"]
-                .sudo()
-                .create(
-                    {
-                        "name": f"{plan.name.replace('/', '-')}.pdf",
-                        "raw": pdf,
-                        "res_model": plan._name,
-                        "res_id": plan.id,
-                        "mimetype": "application/pdf",
-                    }
-                )
-            )
-            plan.sudo().agreement_id = attachment
-            plan.with_context(dunning_plan_attachment_ids=attachment.ids).message_post_with_source(
-                template,
-                subtype_xmlid="mail.mt_comment",
-                attachment_ids=attachment.ids,
-            )
-
     def _action_activate(self, signed_by=None, signature=None):
+        """The plan starts: accepted by the collector, or signed on the portal."""
         values = {"state": "active", "date_active": fields.Date.context_today(self)}
         if signature:
             values.update(
@@ -552,18 +465,6 @@ class AccountDunningPaymentPlan(models.Model):
         # sudo: the plan's course is written by the server alone.
         self.sudo().write(values)
         self._record_events(self.env._("accepted"))
-
-    def _action_sign(self, name, signature):
-        """The customer signed the agreement on the portal."""
-        self.ensure_one()
-        self._check_state("proposed")
-        if not (name or "").strip() or not signature:
-            raise UserError(self.env._("Sign with your name and signature."))
-        self._action_activate(signed_by=name.strip(), signature=signature)
-        self.message_post(
-            body=self.env._("Signed on the portal by %(name)s.", name=name.strip()),
-            author_id=self.partner_id.id,
-        )
 
     def _action_close(self, state, from_states):
         self._check_state(*from_states)
@@ -636,27 +537,7 @@ class AccountDunningPaymentPlan(models.Model):
         self.ensure_one()
         paid = max(self.amount_covered - sum(self.move_ids.mapped("amount_residual")), 0)
         self.sudo().amount_paid = paid  # sudo: see PLAN_SERVER_FIELDS
-        installments = self.installment_ids.sorted(lambda i: (i.date, i.sequence))
-        parts = allocate_payments(
-            [Decimal(str(amount)) for amount in installments.mapped("amount")],
-            Decimal(str(paid)),
-        )
-        rounding = self.currency_id
-        newly_missed = self.env["account.dunning.payment.plan.installment"]
-        for installment, allocated in zip(installments, parts, strict=True):
-            part = float(allocated)
-            if rounding.compare_amounts(part, installment.amount) >= 0:
-                state = "paid"
-            elif (on_date - installment.date).days > self.grace_days:
-                state = "missed"
-            else:
-                state = "partial" if rounding.compare_amounts(part, 0) > 0 else "open"
-            if state == "missed" and installment.state != "missed":
-                newly_missed |= installment
-            if (installment.state, installment.amount_paid) != (state, part):
-                installment.sudo().write({"state": state, "amount_paid": part})
-        newly_missed._action_notify_missed()
-        return installments.filtered(lambda installment: installment.state == "missed")
+        return self.installment_ids._apply_payments(paid, on_date, self.grace_days)
 
     def _action_resume(self):
         """The ladder resumes for what is left: at the policy's level after a
@@ -666,17 +547,10 @@ class AccountDunningPaymentPlan(models.Model):
             company = plan.company_id
             partner = plan.partner_id.with_company(company)
             policy = partner._get_dunning_policy()
-            moves = plan.move_ids.filtered("dunning_open")
-            level = policy.plan_broken_level_id if policy else False
-            levels = policy._get_ordered_levels() if policy else []
-            if level in levels:
-                # The next run moves them to that level: place them just below it.
-                position = levels.ids.index(level.id)
-                for move in moves:
-                    current = move.dunning_level_id
-                    if current not in levels or levels.ids.index(current.id) < position - 1:
-                        move.dunning_level_id = levels[position - 1] if position else False
-            moves.last_dunning_date = False
+            plan.move_ids.filtered("dunning_open")._dunning_resume_below(
+                policy.plan_broken_level_id if policy else False,
+                policy._get_ordered_levels() if policy else [],
+            )
             collector = plan.user_id or partner._get_dunning_collector()
             if not collector:
                 continue
@@ -684,16 +558,6 @@ class AccountDunningPaymentPlan(models.Model):
             plan.sudo().activity_id = partner._create_dunning_follow_up(
                 self.env._("Payment plan broken: %(plan)s", plan=plan.name), collector
             )
-
-    def _get_agreement_schedule(self):
-        """Rows of the agreement's schedule: installment, running balance."""
-        self.ensure_one()
-        balance = self.amount_covered
-        rows = []
-        for installment in self.installment_ids.sorted(lambda i: (i.date, i.sequence)):
-            balance = self.currency_id.round(balance - installment.amount)
-            rows.append({"installment": installment, "balance": balance})
-        return rows
 
     def _get_mail_installment(self):
         """The installment an email of the plan is about (see the mail templates)."""

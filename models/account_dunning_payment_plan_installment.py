@@ -1,4 +1,9 @@
+from decimal import Decimal
+
 from odoo import api, fields, models
+
+from ..tools.money import currency_quantum
+from ..tools.plan import allocate_payments, installment_dates, split_installments
 
 INSTALLMENT_STATES = [
     ("open", "To Pay"),
@@ -96,6 +101,83 @@ class AccountDunningPaymentPlanInstallment(models.Model):
     @api.model
     def _dunning_field_group(self, field_name):
         return None
+
+    @api.model
+    def _prepare_schedule_values(self, plan):
+        """The installments of `plan` from its terms: the down payment (due today),
+        then equal installments, the rounding difference on the last one."""
+        quantum = currency_quantum(plan.currency_id.decimal_places)
+        amounts = split_installments(
+            Decimal(str(plan.amount_covered)).quantize(quantum),
+            plan.installment_count,
+            quantum,
+            Decimal(str(plan.down_payment)).quantize(quantum),
+        )
+        dates = installment_dates(plan.first_date, plan.installment_count, plan.interval_months)
+        if plan.currency_id.compare_amounts(plan.down_payment, 0) > 0:
+            dates = [fields.Date.context_today(self), *dates]
+        return [
+            {
+                "plan_id": plan.id,
+                "sequence": index,
+                "is_down_payment": bool(index == 0 and len(dates) > plan.installment_count),
+                "date": day,
+                "amount": float(amount),
+            }
+            for index, (day, amount) in enumerate(zip(dates, amounts, strict=True))
+        ]
+
+    def _get_next_to_pay(self):
+        """The first of these installments not paid yet, by date."""
+        return self.filtered(lambda installment: installment.state != "paid").sorted(
+            lambda installment: (installment.date, installment.sequence)
+        )[:1]
+
+    def _get_schedule_error_message(self, currency, amount_covered):
+        """Why these installments (a plan's whole schedule) cannot be proposed for
+        `amount_covered`, or False."""
+        scheduled = sum(self.mapped("amount"))
+        if not self or currency.compare_amounts(scheduled, amount_covered):
+            return self.env._(
+                "The installments sum to %(scheduled)s and must sum to the covered amount "
+                "%(covered)s, to the cent.",
+                scheduled=currency.format(scheduled),
+                covered=currency.format(amount_covered),
+            )
+        if any(currency.compare_amounts(amount, 0) <= 0 for amount in self.mapped("amount")):
+            return self.env._("Every installment is a positive amount.")
+        return False
+
+    def _apply_payments(self, paid, on_date, grace_days):
+        """Allocate `paid` to these installments (a plan's schedule), oldest first,
+        and set their states; notify the customer of those newly missed. Returns
+        the installments missed as of `on_date`."""
+        installments = self.sorted(lambda i: (i.date, i.sequence))
+        parts = allocate_payments(
+            [Decimal(str(amount)) for amount in installments.mapped("amount")],
+            Decimal(str(paid)),
+        )
+        newly_missed = self.browse()
+        for installment, allocated in zip(installments, parts, strict=True):
+            part = float(allocated)
+            state = installment._get_state_after(part, on_date, grace_days)
+            if state == "missed" and installment.state != "missed":
+                newly_missed |= installment
+            if (installment.state, installment.amount_paid) != (state, part):
+                # sudo: what was paid is written by the server alone.
+                installment.sudo().write({"state": state, "amount_paid": part})
+        newly_missed._action_notify_missed()
+        return installments.filtered(lambda installment: installment.state == "missed")
+
+    def _get_state_after(self, part, on_date, grace_days):
+        """This installment's state once `part` of it is paid, as of `on_date`."""
+        self.ensure_one()
+        currency = self.currency_id
+        if currency.compare_amounts(part, self.amount) >= 0:
+            return "paid"
+        if (on_date - self.date).days > grace_days:
+            return "missed"
+        return "partial" if currency.compare_amounts(part, 0) > 0 else "open"
 
     def _action_remind(self, on_date):
         """Remind customers of the installments coming due, as many days ahead as

@@ -281,7 +281,7 @@ class AccountMove(models.Model):
         partner = self.commercial_partner_id
         if len(partner) != 1 or len(self.currency_id) != 1:
             raise UserError(_("A payment plan covers invoices of one customer in one currency."))
-        return self.env["account.dunning.payment.plan"]._get_propose_action(partner, self)
+        return partner._get_dunning_plan_action(self)
 
     def action_dunning_promise(self):
         """Record the customer's promise to pay these invoices."""
@@ -419,6 +419,18 @@ class AccountMove(models.Model):
             "credits": max(credit, 0.0),
             "amount": currency.round(max(open_amount - disputed - credit, 0.0)),
         }
+
+    def _dunning_resume_below(self, level, levels):
+        """Back on the ladder, without waiting for the level's interval: placed just
+        below `level` of the ordered `levels`, so that the next run moves these
+        invoices to it (those already there or past it stay)."""
+        if level in levels:
+            position = levels.ids.index(level.id)
+            for move in self:
+                current = move.dunning_level_id
+                if current not in levels or levels.ids.index(current.id) < position - 1:
+                    move.dunning_level_id = levels[position - 1] if position else False
+        self.last_dunning_date = False
 
     def _get_dunning_strangers(self, partner, currency):
         """Those of these moves that are not customer invoices of `partner` in

@@ -1,5 +1,5 @@
 """Letters of a batch rendered by several wkhtmltopdf at once (the runner itself:
-report/concurrent_pdf_runner.py).
+tools/concurrent_pdf.py).
 
 Core methods this relies on, and why:
 - `_render_qweb_pdf_prepare_streams` renders a batch in one wkhtmltopdf run, then
@@ -22,8 +22,8 @@ from odoo.tools.safe_eval import safe_eval, time
 
 from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
 
-from ..report.concurrent_pdf_runner import pdf_key, run_wkhtmltopdf_concurrently
 from ..tools.batches import split_in_runs
+from ..tools.concurrent_pdf import WkhtmltopdfError, pdf_key, run_wkhtmltopdf_concurrently
 
 LETTER_REPORT = "account_dunning.report_dunning_notice"
 # A run costs about 2 s before its first page (start, script delay), then about
@@ -159,4 +159,14 @@ class IrActionsReport(models.Model):
             )
             for bodies, header, footer, paperformat_args in jobs
         ]
-        return run_wkhtmltopdf_concurrently(_get_wkhtmltopdf_bin(), runs, processes)
+        try:
+            return run_wkhtmltopdf_concurrently(_get_wkhtmltopdf_bin(), runs, processes)
+        except WkhtmltopdfError as error:
+            # Odoo's own message for a failed run.
+            raise UserError(
+                _(
+                    "Wkhtmltopdf failed (error code: %(error_code)s). Message: %(message)s",
+                    error_code=error.returncode,
+                    message=error.message,
+                )
+            ) from None

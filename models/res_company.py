@@ -75,8 +75,23 @@ class ResCompany(models.Model):
 
     def _prepare_dunning_default_policy_values(self):
         self.ensure_one()
+        return {
+            "name": _("Standard collection ladder"),
+            "company_id": self.id,
+            "level_ids": [
+                fields.Command.create(level)
+                for level in (
+                    self._prepare_dunning_reminder_level_values()
+                    + self._prepare_dunning_demand_level_values()
+                )
+            ],
+        }
+
+    def _prepare_dunning_reminder_level_values(self):
+        """The friendly steps of the standard ladder: a reminder before the due date,
+        one after it, then a call."""
         ref = self.env.ref
-        levels = [
+        return [
             {
                 "sequence": 10,
                 "name": _("Pre-due reminder"),
@@ -98,6 +113,13 @@ class ResCompany(models.Model):
                 "delay": 14,
                 "create_activity": True,
             },
+        ]
+
+    def _prepare_dunning_demand_level_values(self):
+        """The formal steps of the standard ladder: a second notice and a final
+        demand, by email and letter, then the collection agency."""
+        ref = self.env.ref
+        return [
             {
                 "sequence": 40,
                 "name": _("Second notice"),
@@ -128,8 +150,3 @@ class ResCompany(models.Model):
                 "auto_execute": False,
             },
         ]
-        return {
-            "name": _("Standard collection ladder"),
-            "company_id": self.id,
-            "level_ids": [fields.Command.create(level) for level in levels],
-        }

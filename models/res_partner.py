@@ -1,7 +1,7 @@
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import consteq
 from odoo.tools.misc import hmac
@@ -297,7 +297,7 @@ class ResPartner(models.Model):
                 ("dunning_plan_active", "=", False),
             ]
         )
-        return self.env["account.dunning.payment.plan"]._get_propose_action(partner, moves)
+        return partner._get_dunning_plan_action(moves)
 
     def action_dunning_send_statement(self):
         """Email the customer its statement of account."""
@@ -395,6 +395,26 @@ class ResPartner(models.Model):
             currency_id=currency,
             name=f"STMT-{customer.id}",
         )
+
+    def _get_dunning_plan_action(self, moves):
+        """The form of a new payment plan for `moves` of this customer (from the
+        customer, a selection of invoices or a call's outcome)."""
+        self.ensure_one()
+        Plan = self.env["account.dunning.payment.plan"]
+        if not Plan._dunning_user_can_edit():
+            raise AccessError(_("Only dunning users propose payment plans."))
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Propose Payment Plan"),
+            "res_model": Plan._name,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": {
+                "default_partner_id": self.id,
+                "default_move_ids": [Command.set(moves.ids)],
+            },
+        }
 
     @api.model
     def _create_dunning_follow_up(self, summary, user, note=None):

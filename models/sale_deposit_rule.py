@@ -6,7 +6,10 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..tools.money import average_payment_delay, deposit_amount
-from .account_move import DUNNING_OPEN_PAYMENT_STATES
+
+# Payment states of a customer invoice paid in full (in_payment: paid, its bank
+# statement not yet reconciled).
+PAID_PAYMENT_STATES = ("paid", "in_payment")
 
 
 class DepositFacts(NamedTuple):
@@ -255,12 +258,8 @@ class SaleDepositRule(models.Model):
             .sudo()
             ._read_group(
                 [
-                    ("commercial_partner_id", "in", partners.ids),
-                    ("company_id", "=", company.id),
-                    ("move_type", "=", "out_invoice"),
-                    ("state", "=", "posted"),
-                    ("payment_state", "in", ("paid", "in_payment")),
-                    ("id", "not in", excluded_ids),
+                    *self._get_history_scope_domain(partners, company, excluded_ids),
+                    *self._get_paid_invoice_domain(),
                 ],
                 groupby=["commercial_partner_id"],
             )
@@ -307,32 +306,58 @@ class SaleDepositRule(models.Model):
         return ranks
 
     @api.model
+    def _get_history_scope_domain(self, partners, company, excluded_ids=()):
+        """The moves of `partners` in `company` that their history is made of: all
+        but `excluded_ids` (the orders' own deposit invoices)."""
+        return [
+            ("commercial_partner_id", "in", partners.ids),
+            ("company_id", "=", company.id),
+            ("id", "not in", list(excluded_ids)),
+        ]
+
+    @api.model
+    def _get_paid_invoice_domain(self):
+        """Customer invoices paid in full: what a customer's history counts as paid."""
+        return [
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", PAID_PAYMENT_STATES),
+        ]
+
+    @api.model
     def _get_deposit_payment_delays(self, partners, company, limit, today, excluded_ids=()):
         """Days late of each partner's latest `limit` invoices that are paid or overdue,
         newest first: a paid invoice counts until its last payment, an open one until
         today."""
-        self.env["account.move"].flush_model()
+        Move = self.env["account.move"]
+        Move.flush_model()
         self.env["account.move.line"].flush_model()
         self.env["account.partial.reconcile"].flush_model()
+        scope = self._get_history_scope_domain(partners, company, excluded_ids)
+        columns = SQL(
+            "account_move.id, account_move.commercial_partner_id, "
+            "account_move.invoice_date, account_move.invoice_date_due"
+        )
+        paid = Move._where_calc([*scope, *self._get_paid_invoice_domain()])
+        # Open as dunning defines it: a deposit asked before its order is confirmed
+        # (dunning_awaits_order) is not a debt yet, so it makes no customer late.
+        overdue = Move._where_calc(
+            [
+                *scope,
+                *Move._get_dunning_open_invoice_domain(),
+                ("invoice_date_due", "<", today),
+            ]
+        )
         rows = self.env.execute_query(
             SQL(
                 """
                 WITH invoice AS (
-                    SELECT move.id, move.commercial_partner_id, move.invoice_date_due,
-                           move.payment_state,
+                    SELECT history.*,
                            ROW_NUMBER() OVER (
-                               PARTITION BY move.commercial_partner_id
-                               ORDER BY move.invoice_date DESC, move.id DESC
+                               PARTITION BY history.commercial_partner_id
+                               ORDER BY history.invoice_date DESC, history.id DESC
                            ) AS rank
-                      FROM account_move move
-                     WHERE move.commercial_partner_id = ANY(%(partners)s)
-                       AND move.company_id = %(company)s
-                       AND move.move_type = 'out_invoice'
-                       AND move.state = 'posted'
-                       AND NOT move.id = ANY(%(excluded)s)
-                       AND (move.payment_state IN ('paid', 'in_payment')
-                            OR (move.payment_state = ANY(%(open)s)
-                                AND move.invoice_date_due < %(today)s))
+                      FROM ((%(paid)s) UNION ALL (%(overdue)s)) history
                 )
                 SELECT invoice.commercial_partner_id,
                        COALESCE(paid.last_date, %(today)s) - invoice.invoice_date_due
@@ -343,17 +368,15 @@ class SaleDepositRule(models.Model):
                       JOIN account_partial_reconcile partial
                         ON partial.debit_move_id = line.id
                      WHERE line.move_id = invoice.id
-                       AND invoice.payment_state IN ('paid', 'in_payment')
+                       AND invoice.is_paid
                 ) paid ON TRUE
                  WHERE invoice.rank <= %(limit)s
               ORDER BY invoice.commercial_partner_id, invoice.rank
                 """,
-                partners=partners.ids,
-                company=company.id,
+                paid=paid.select(columns, SQL("TRUE AS is_paid")),
+                overdue=overdue.select(columns, SQL("FALSE AS is_paid")),
                 today=today,
                 limit=limit,
-                excluded=list(excluded_ids),
-                open=list(DUNNING_OPEN_PAYMENT_STATES),
             )
         )
         delays = {}

@@ -146,6 +146,12 @@ class ReportDunningNotice(models.AbstractModel):
         return not bank._get_error_messages_for_qr("sct_qr", notice.partner_id, notice.currency_id)
 
     @api.model
+    def _get_sepa_country_codes(self):
+        """The country codes of the SEPA zone as Odoo defines it (its SEPA QR method
+        reads the same group)."""
+        return frozenset(self.env.ref("base.sepa_zone").country_ids.mapped("code"))
+
+    @api.model
     def _get_letter_payment_providers(self, notices):
         # sudo: payment providers are configuration that collectors cannot read.
         providers = (
@@ -180,7 +186,7 @@ class ReportDunningNotice(models.AbstractModel):
                 " ".join(filter(None, (notice.name, partner.ref))),
                 notice.name,
             )
-            return "epc", epc_payload(fields)
+            return "epc", epc_payload(fields, self._get_sepa_country_codes())
         if notice.company_id.id in provider_companies and page_url:
             # The document's own page: it pays exactly its invoices.
             return "link", page_url

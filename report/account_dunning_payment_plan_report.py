@@ -1,5 +1,9 @@
+from decimal import Decimal
+
 from odoo import api, fields, models
 from odoo.tools import format_amount, format_date
+
+from ..tools.plan import running_balances
 
 
 class ReportPaymentPlan(models.AbstractModel):
@@ -57,13 +61,15 @@ class ReportPaymentPlan(models.AbstractModel):
                 "schedule": [
                     {
                         "number": index,
-                        "down_payment": row["installment"].is_down_payment,
-                        "date": format_date(self.env, row["installment"].date, lang_code=lang),
-                        "amount": money(row["installment"].amount),
-                        "balance": money(row["balance"]),
-                        "state": row["installment"].state,
+                        "down_payment": installment.is_down_payment,
+                        "date": format_date(self.env, installment.date, lang_code=lang),
+                        "amount": money(installment.amount),
+                        "balance": money(balance),
+                        "state": installment.state,
                     }
-                    for index, row in enumerate(plan._get_agreement_schedule(), start=1)
+                    for index, (installment, balance) in enumerate(
+                        self._get_schedule_rows(plan), start=1
+                    )
                 ],
                 "covered": money(plan.amount_covered),
                 "total_in_words": currency.with_context(lang=lang).amount_to_text(
@@ -77,3 +83,51 @@ class ReportPaymentPlan(models.AbstractModel):
                 ),
             }
         return values
+
+    @api.model
+    def _get_schedule_rows(self, plan):
+        """The agreement's schedule: (installment, balance left once it is paid)."""
+        installments = plan.installment_ids.sorted(lambda i: (i.date, i.sequence))
+        balances = running_balances(
+            Decimal(str(plan.amount_covered)),
+            [Decimal(str(amount)) for amount in installments.mapped("amount")],
+        )
+        return [
+            (installment, plan.currency_id.round(float(balance)))
+            for installment, balance in zip(installments, balances, strict=True)
+        ]
+
+    @api.model
+    def _send_agreements(self, plans):
+        """Render each plan's agreement, keep it on the plan and email it with a link
+        to sign (as account.move.send does for invoices)."""
+        template = self.env.ref("account_dunning.mail_template_payment_plan_agreement")
+        for plan in plans:
+            plan._portal_ensure_token()
+            attachment = self._create_agreement_attachment(plan)
+            plan.sudo().agreement_id = attachment  # sudo: the server's record, see the plan
+            plan.with_context(dunning_plan_attachment_ids=attachment.ids).message_post_with_source(
+                template,
+                subtype_xmlid="mail.mt_comment",
+                attachment_ids=attachment.ids,
+            )
+
+    @api.model
+    def _create_agreement_attachment(self, plan):
+        """The agreement of `plan` rendered now and kept on it, as proposed."""
+        report = self.env.ref("account_dunning.action_report_payment_plan")
+        pdf, _type = self.env["ir.actions.report"]._render_qweb_pdf(report, plan.ids)
+        # sudo: the kept letter is the server's record of what was proposed.
+        return (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": f"{plan.name.replace('/', '-')}.pdf",
+                    "raw": pdf,
+                    "res_model": plan._name,
+                    "res_id": plan.id,
+                    "mimetype": "application/pdf",
+                }
+            )
+        )

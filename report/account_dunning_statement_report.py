@@ -114,6 +114,50 @@ class ReportDunningStatement(models.AbstractModel):
         def money(amount):
             return format_amount(self.env, amount, currency, lang_code=lang)
 
+        rows, aging = self._get_aging_values(moves, today, lang, money)
+        # What is open, less what the customer holds against it.
+        open_amount = currency.round(sum(moves.mapped("amount_residual")))
+        credit = currency.round(min(credit, open_amount))
+        total = currency.round(open_amount - credit)
+        reference = customer.ref or customer.name
+        # The letters' payment instructions and QR, for what this statement asks.
+        payee = SimpleNamespace(
+            name=reference,
+            company_id=self.env.company,
+            currency_id=currency,
+            partner_id=customer,
+        )
+        bank = letters._get_letter_bank_account(payee)
+        qr = self._get_statement_payment_qr(payee, bank, total, providers, letters)
+        return {
+            "doc": payee,
+            "rows": rows,
+            "aging": aging,
+            "payments": [
+                {
+                    "date": format_date(self.env, payment.date, lang_code=lang),
+                    "name": payment.name,
+                    "memo": payment.memo or "",
+                    "amount": money(payment.amount),
+                }
+                for payment in paid
+            ],
+            **letters._get_payment_block_values(
+                customer,
+                total,
+                bank,
+                qr,
+                customer.dunning_responsible_id or self.env.company.partner_id,
+            ),
+            "credits": credit,
+            "reference": reference,
+            "total_in_words": currency.with_context(lang=lang).amount_to_text(total),
+        }
+
+    @api.model
+    def _get_aging_values(self, moves, today, lang, money):
+        """(rows, aging) of the open invoices `moves`: a row per invoice, and the open
+        amount per aging bucket as [(label, amount)], in the worklist's buckets."""
         worklist_fields = self.env["account.dunning.worklist"]._fields
         labels = {
             name: worklist_fields[name].get_description(self.env)["string"]
@@ -136,54 +180,24 @@ class ReportDunningStatement(models.AbstractModel):
                     "amount_residual": money(move.amount_residual),
                 }
             )
-        # What is open, less what the customer holds against it.
-        open_amount = currency.round(sum(moves.mapped("amount_residual")))
-        credit = currency.round(min(credit, open_amount))
-        total = currency.round(open_amount - credit)
-        reference = customer.ref or customer.name
-        # The letters' payment instructions and QR, for what this statement asks.
-        payee = SimpleNamespace(
-            name=reference,
-            company_id=self.env.company,
-            currency_id=currency,
-            partner_id=customer,
-        )
-        bank = letters._get_letter_bank_account(payee)
+        return rows, [(labels[name], money(amount)) for name, amount in aging.items()]
+
+    @api.model
+    def _get_statement_payment_qr(self, payee, bank, total, providers, letters):
+        """(kind, data) of the statement's payment QR: the letters' QR for `total`,
+        opening the statement's own page when it is a link."""
+        customer, company = payee.partner_id, payee.company_id
         try:
-            qr_kind, qr_data = letters._get_letter_payment_qr(
+            return letters._get_letter_payment_qr(
                 payee,
                 bank,
                 total,
                 providers,
-                page_url=payee.company_id.get_base_url()
-                + customer._get_dunning_statement_path(payee.company_id, currency),
+                page_url=company.get_base_url()
+                + customer._get_dunning_statement_path(company, payee.currency_id),
             )
         except ValueError:  # no bank would accept it: no QR on the statement
-            qr_kind, qr_data = False, False
-        return {
-            "doc": payee,
-            "rows": rows,
-            "aging": [(labels[name], money(amount)) for name, amount in aging.items()],
-            "payments": [
-                {
-                    "date": format_date(self.env, payment.date, lang_code=lang),
-                    "name": payment.name,
-                    "memo": payment.memo or "",
-                    "amount": money(payment.amount),
-                }
-                for payment in paid
-            ],
-            **letters._get_payment_block_values(
-                customer,
-                total,
-                bank,
-                (qr_kind, qr_data),
-                customer.dunning_responsible_id or self.env.company.partner_id,
-            ),
-            "credits": credit,
-            "reference": reference,
-            "total_in_words": currency.with_context(lang=lang).amount_to_text(total),
-        }
+            return False, False
 
 
 def _bucket_of(late):

@@ -203,6 +203,25 @@ class TestDepositRules(DepositTestCommon):
         self.assertEqual(fact.level_rank, self.level_call._get_rank())
         self.assertFalse(fact.credit_hold)
 
+    def test_a_deposit_awaiting_its_order_makes_no_customer_late(self):
+        rule = self.Rule.create(
+            {"name": "Slow payers", "late_invoice_count": 1, "late_min_days": 10, "percent": 20}
+        )
+        order = self._create_quotation()
+        deposit = self._request_deposit(order)
+        self.assertTrue(deposit.dunning_awaits_order)
+        late = fields.Date.add(deposit.invoice_date_due, days=40)
+        with freeze_time(late):
+            facts = rule._get_customer_facts(self.customer, self.company)
+        self.assertEqual(facts[self.customer.id].average_delay, {1: None}, "not a debt yet")
+        # Once its order is confirmed, it is owed like any invoice: 40 days late.
+        self._waive(order, self.sales_manager, "Starts anyway")
+        order.with_user(self.salesperson).action_confirm()
+        self.assertFalse(deposit.dunning_awaits_order)
+        with freeze_time(late):
+            facts = rule._get_customer_facts(self.customer, self.company)
+        self.assertEqual(facts[self.customer.id].average_delay, {1: 40.0})
+
     def test_dunning_level_or_credit_hold_condition(self):
         self.rule_new.active = False
         rule = self.Rule.create(

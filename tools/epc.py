@@ -16,18 +16,14 @@ PAYLOAD_MAX_BYTES = 331
 AMOUNT_MIN = Decimal("0.01")
 AMOUNT_MAX = Decimal("999999999.99")
 
-# Countries and territories of the SEPA scheme (EPC409-09, 2025).
-SEPA_COUNTRIES = frozenset(
-    "AD AT BE BG CH CY CZ DE DK EE ES FI FR GB GI GR HR HU IE IS IT LI LT LU LV MC MT NL "
-    "NO PL PT RO SE SI SK SM VA AX BL GF GP MF MQ PM RE YT".split()
-)
 # Positions of the fields (EPC069-12, chapter 3.4).
 BIC, NAME, IBAN, AMOUNT, PURPOSE, STRUCTURED, UNSTRUCTURED = 4, 5, 6, 7, 8, 9, 10
 
 
-def is_sepa_iban(iban):
-    """A valid IBAN (ISO 13616 check digits) of a SEPA country."""
-    return stdnum_iban.is_valid(iban or "") and stdnum_iban.compact(iban)[:2] in SEPA_COUNTRIES
+def is_sepa_iban(iban, sepa_countries):
+    """A valid IBAN (ISO 13616 check digits) of one of `sepa_countries` (country
+    codes: Odoo's base.sepa_zone, read by the caller)."""
+    return stdnum_iban.is_valid(iban or "") and stdnum_iban.compact(iban)[:2] in sepa_countries
 
 
 def truncate(text, limit):
@@ -35,18 +31,19 @@ def truncate(text, limit):
     return " ".join((text or "").split())[:limit].rstrip()
 
 
-def epc_payload(fields):
+def epc_payload(fields, sepa_countries):
     """The text of an EPC QR code from its `fields` (as Odoo's SEPA QR method lists
     them: "BCD", "002", "1", "SCT", BIC, name, IBAN, "EUR<amount>", purpose,
     structured reference, remittance text[, information]), kept within what banks
     accept: one-line fields cut to their limits, the amount with two decimals,
-    331 bytes at most. Raises ValueError on what no bank would accept."""
+    331 bytes at most. `sepa_countries`: the country codes of the SEPA zone (see
+    is_sepa_iban). Raises ValueError on what no bank would accept."""
     lines = [str(field or "") for field in fields]
     lines += [""] * (UNSTRUCTURED + 1 - len(lines))
     if lines[:4] != ["BCD", "002", "1", "SCT"]:
         raise ValueError(f"Not an EPC SEPA credit transfer: {lines[:4]!r}")
     iban = stdnum_iban.compact(lines[IBAN])
-    if not is_sepa_iban(iban):
+    if not is_sepa_iban(iban, sepa_countries):
         raise ValueError(f"Not a SEPA IBAN: {iban!r}")
     bic = stdnum_bic.compact(lines[BIC])
     if bic and not stdnum_bic.is_valid(bic):

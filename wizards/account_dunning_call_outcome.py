@@ -101,13 +101,9 @@ class AccountDunningCallOutcome(models.TransientModel):
             # The customer asked for a plan: draw it up now, on the invoices spoken of.
             partner = self.partner_id.commercial_partner_id.with_company(self.company_id)
             return (
-                partner.action_dunning_propose_plan()
-                if not self.move_ids
-                else (
-                    self.env["account.dunning.payment.plan"]._get_propose_action(
-                        partner, self.move_ids
-                    )
-                )
+                partner._get_dunning_plan_action(self.move_ids)
+                if self.move_ids
+                else partner.action_dunning_propose_plan()
             )
         return {"type": "ir.actions.act_window_close"}
 

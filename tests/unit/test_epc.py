@@ -4,9 +4,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tools.epc import PAYLOAD_MAX_BYTES, epc_payload, is_sepa_iban, qr_png
+from tools import epc
+from tools.epc import PAYLOAD_MAX_BYTES, is_sepa_iban, qr_png
 
 IBAN = "DE89 3704 0044 0532 0130 00"
+# The country codes of Odoo 18's base.sepa_zone, which the report passes in.
+SEPA = frozenset(
+    "AD AT AX BE BG BL CH CY CZ DE DK EE ES FI FR GB GF GG GI GP GR HR HU IE IM IS IT JE "
+    "LI LT LU LV MC MF MQ MT NL NO PL PM PT RE RO SE SI SK SM VA YT".split()
+)
+
+
+def epc_payload(fields, sepa_countries=SEPA):
+    return epc.epc_payload(fields, sepa_countries)
 
 
 def sct_fields(name, iban, amount, bic="", structured="", text=""):
@@ -122,10 +132,16 @@ def test_other_currencies_and_other_codes_are_refused():
 
 
 def test_sepa_iban():
-    assert is_sepa_iban("GB29 NWBK 6016 1331 9268 19")
-    assert not is_sepa_iban("BR1500000000000010932840814P2"), "valid, outside SEPA"
-    assert not is_sepa_iban("DE89 3704 0044 0532 0130 01"), "wrong check digits"
-    assert not is_sepa_iban("")
+    assert is_sepa_iban("GB29 NWBK 6016 1331 9268 19", SEPA)
+    assert not is_sepa_iban("BR1500000000000010932840814P2", SEPA), "valid, outside SEPA"
+    assert not is_sepa_iban("DE89 3704 0044 0532 0130 01", SEPA), "wrong check digits"
+    assert not is_sepa_iban("", SEPA)
+
+
+def test_the_sepa_zone_is_the_callers():
+    assert not is_sepa_iban(IBAN, {"FR"}), "a valid IBAN of a country not in the zone given"
+    with pytest.raises(ValueError):
+        epc_payload(sct_fields("Acme", IBAN, 10), sepa_countries={"FR"})
 
 
 def test_qr_png_is_a_png():
