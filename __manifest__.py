@@ -7,7 +7,7 @@
     "author": "account_dunning developers",
     "license": "LGPL-3",
     "depends": ["account", "account_qr_code_sepa", "sale", "mail"],
-    "external_dependencies": {"python": ["qrcode", "num2words"]},
+    "external_dependencies": {"python": ["num2words"]},
     "data": [
         "security/account_dunning_security.xml",
         "security/ir.model.access.csv",

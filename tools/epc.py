@@ -3,7 +3,6 @@ payload must keep for banks to accept it, and the PNG of any QR code. Odoo's
 `account_qr_code_sepa` builds the fields; the check digits are python-stdnum's.
 Pure: no Odoo, no database."""
 
-import io
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from stdnum import bic as stdnum_bic
@@ -78,26 +77,3 @@ def epc_payload(fields, sepa_countries):
         lines[NAME] = lines[NAME][:-1].rstrip()
         payload = "\n".join(lines).rstrip("\n")
     return payload
-
-
-def qr_png(data, box_size=6):
-    """A PNG of a QR code of `data`, error correction M (as the EPC requires)."""
-    import qrcode  # noqa: PLC0415 - only the letters need it
-
-    code = qrcode.QRCode(
-        box_size=box_size, border=4, error_correction=qrcode.constants.ERROR_CORRECT_M
-    )
-    code.add_data(data.encode())
-    code.make(fit=True)
-    stream = io.BytesIO()
-    try:
-        # Pillow (Odoo has it) draws a code in a few milliseconds.
-        import PIL  # noqa: F401, PLC0415
-        from qrcode.image.pil import PilImage  # noqa: PLC0415
-
-        code.make_image(image_factory=PilImage).save(stream, format="PNG")
-    except ImportError:
-        from qrcode.image.pure import PyPNGImage  # noqa: PLC0415
-
-        code.make_image(image_factory=PyPNGImage).save(stream)
-    return stream.getvalue()
