@@ -1,5 +1,7 @@
 """Pure rules of a dunning ladder: no database, no Odoo."""
 
+from datetime import timedelta
+
 
 def first_delay_out_of_order(delays):
     """Index of the first delay that is not strictly greater than the one before.
@@ -40,3 +42,62 @@ def next_level_index(days_late, current_index, delays, min_intervals, days_since
     if days_since_last is not None and days_since_last < min_intervals[target]:
         return None
     return target
+
+
+def _ladder_breakpoints(due_date, delays, min_intervals, last_date):
+    """The days on which `next_level_index` may change its answer for an invoice:
+    it only depends on the day through the days late (a level's delay passed, the
+    due date passed) and the days since the last notice (an interval passed)."""
+    days = {due_date, *(due_date + timedelta(days=delay) for delay in delays)}
+    if last_date:
+        days.update(last_date + timedelta(days=interval) for interval in min_intervals)
+    return sorted(days)
+
+
+def _moves_on(day, due_date, current_index, delays, min_intervals, last_date, jump):
+    since_last = (day - last_date).days if last_date else None
+    days_late = (day - due_date).days
+    index = next_level_index(days_late, current_index, delays, min_intervals, since_last, jump)
+    return index is not None
+
+
+def next_level_date(
+    due_date, current_index, delays, min_intervals, last_date, on_or_after, jump=False
+):
+    """The first day on or after `on_or_after` on which `next_level_index` moves
+    the invoice up, or None if it never does (top of the ladder).
+
+    Dates instead of day counts: `due_date` its due date, `last_date` the date of
+    its last notice (None if never); the rest as in `next_level_index`.
+    """
+    ladder = (due_date, current_index, delays, min_intervals, last_date, jump)
+    if _moves_on(on_or_after, *ladder):
+        return on_or_after
+    for day in _ladder_breakpoints(due_date, delays, min_intervals, last_date):
+        if day > on_or_after and _moves_on(day, *ladder):
+            return day
+    return None
+
+
+def next_level_due_date(
+    due_date, current_index, delays, min_intervals, last_date, today, jump=False
+):
+    """When the invoice is due for its next level, as of `today`: the first day of
+    the days up to today on which `next_level_index` moves it, if it does today;
+    else the first day ahead on which it will (`next_level_date`); None if never.
+
+    The answer stays the same from day to day while nothing about the invoice
+    changes, so it can be stored and rewritten only when it does.
+    """
+    ladder = (due_date, current_index, delays, min_intervals, last_date, jump)
+    if not _moves_on(today, *ladder):
+        return next_level_date(*ladder[:5], today, jump=jump)
+    start = today
+    # Back one stretch of constant answer at a time, to where it began moving.
+    for day in reversed(_ladder_breakpoints(due_date, delays, min_intervals, last_date)):
+        if day > start:
+            continue
+        if not _moves_on(day - timedelta(days=1), *ladder):
+            return day
+        start = day - timedelta(days=1)
+    return start
