@@ -354,21 +354,13 @@ class AccountDunningPolicy(models.Model):
             target, reason = self._plan_invoice(row, customer, ladder, on_date, days_late)
             if reason:
                 plan["skips"].append((row["partner_id"], row["move_id"], reason))
-            next_date = self._get_next_level_date(ladder, row["level_id"], row, on_date)
-            if next_date != (row["next_level_date"] or False):
-                plan["next_level_dates"][row["move_id"]] = next_date
             if target is not None:
-                level_id = ladder["level_ids"][target]
                 plan["dunnings"].append(
                     dict(
                         row,
-                        level_id=level_id,
+                        level_id=ladder["level_ids"][target],
                         previous_level_id=row["level_id"],
                         days_late=days_late,
-                        # Where it stands once moved, with its notice of today.
-                        next_level_date=self._get_next_level_date(
-                            ladder, level_id, dict(row, last_dunning_date=on_date), on_date
-                        ),
                     )
                 )
             elif days_late > 0 and not row["blocked"] and not row["in_plan"]:
@@ -377,7 +369,33 @@ class AccountDunningPolicy(models.Model):
                 )
         if credits:
             self._plan_credits(plan, rows, credits, customers)
+        self._plan_next_level_dates(plan, rows, customers, on_date)
         return plan
+
+    @api.model
+    def _plan_next_level_dates(self, plan, rows, customers, on_date):
+        """When each invoice is due for its next level after dunning on `on_date`
+        (see _get_next_level_date): on each of the `dunnings` as it stands once
+        moved, with its notice of that day; in `next_level_dates` as it stands
+        now, where that changed."""
+        known = {}
+
+        def next_date(row, level_id, last_date):
+            ladder = customers[row["partner_id"]]["ladder"]
+            # Many invoices share a due date and a step of the same ladder.
+            key = (id(ladder), level_id, row["invoice_date_due"], last_date)
+            if key not in known:
+                known[key] = self._get_next_level_date(
+                    ladder, level_id, row["invoice_date_due"], last_date, on_date
+                )
+            return known[key]
+
+        for row in rows:
+            current = next_date(row, row["level_id"], row["last_dunning_date"])
+            if current != (row["next_level_date"] or False):
+                plan["next_level_dates"][row["move_id"]] = current
+        for row in plan["dunnings"]:
+            row["next_level_date"] = next_date(row, row["level_id"], on_date)
 
     @api.model
     def _plan_credits(self, plan, rows, credits, customers):
@@ -443,25 +461,16 @@ class AccountDunningPolicy(models.Model):
         return target, None
 
     @api.model
-    def _get_next_level_date(self, ladder, level_id, row, today):
-        """When an invoice at `level_id` on `ladder` (see _get_dunning_ladders) is
-        due for its next level, as of `today` (see tools.ladder.next_level_due_date),
-        from the `invoice_date_due` and `last_dunning_date` of its `row`; False if
-        never. The run and the invoice store it; the worklist reads it."""
-        if not ladder or not row["invoice_date_due"]:
+    def _get_next_level_date(self, ladder, level_id, due_date, last_date, today):
+        """When an invoice due on `due_date`, at `level_id` on `ladder` (see
+        _get_dunning_ladders) since its notice of `last_date`, is due for its next
+        level, as of `today` (see tools.ladder.next_level_due_date); False if never.
+        The run and the invoice store it as dunning_next_level_date."""
+        if not ladder or not due_date:
             return False
-        return (
-            next_level_due_date(
-                row["invoice_date_due"],
-                ladder["index"](level_id),
-                ladder["delays"],
-                ladder["intervals"],
-                row["last_dunning_date"] or None,
-                today,
-                jump=ladder["jump"],
-            )
-            or False
-        )
+        index = ladder["index"](level_id)
+        args = (ladder["delays"], ladder["intervals"], last_date or None, today)
+        return next_level_due_date(due_date, index, *args, jump=ladder["jump"]) or False
 
     def _get_dunning_ladders(self):
         """Per policy id: its levels in order, their delays and intervals, and a

@@ -260,10 +260,8 @@ class AccountMove(models.Model):
                 move.dunning_next_level_date = Policy._get_next_level_date(
                     ladders.get(policy_of[move.commercial_partner_id.id]),
                     move.dunning_level_id.id,
-                    {
-                        "invoice_date_due": move.dunning_date_due,
-                        "last_dunning_date": move.last_dunning_date,
-                    },
+                    move.dunning_date_due,
+                    move.last_dunning_date,
                     today,
                 )
 

@@ -57,9 +57,10 @@ class TestLadderStep(DunningTestCommon):
         return self._create_dunning_invoice(partner, 100.0, due, invoice_date=day(-60))
 
     def _level_date(self, partner):
-        return self.env["account.dunning.worklist"].search([("partner_id", "=", partner.id)])[
-            "level_date"
-        ]
+        Worklist = self.env["account.dunning.worklist"]
+        # Read again: the worklist is a view of what changed since.
+        Worklist.invalidate_model()
+        return Worklist.search([("partner_id", "=", partner.id)]).level_date
 
     def _run_on(self, run_date):
         with freeze_time(run_date):

@@ -1,6 +1,6 @@
 """Pure rules of a dunning ladder: no database, no Odoo."""
 
-from datetime import timedelta
+from datetime import date
 
 
 def first_delay_out_of_order(delays):
@@ -44,19 +44,24 @@ def next_level_index(days_late, current_index, delays, min_intervals, days_since
     return target
 
 
-def _ladder_breakpoints(due_date, delays, min_intervals, last_date):
-    """The days on which `next_level_index` may change its answer for an invoice:
-    it only depends on the day through the days late (a level's delay passed, the
-    due date passed) and the days since the last notice (an interval passed)."""
-    days = {due_date, *(due_date + timedelta(days=delay) for delay in delays)}
-    if last_date:
-        days.update(last_date + timedelta(days=interval) for interval in min_intervals)
+def _ladder_breakpoints(delays, min_intervals, last_offset):
+    """The days, counted from the due date, on which `next_level_index` may change
+    its answer for an invoice: it only depends on the day through the days late (a
+    level's delay passed, the due date passed) and the days since the last notice
+    (an interval passed), `last_offset` days after the due date."""
+    days = {0, *delays}
+    if last_offset is not None:
+        days.update(last_offset + interval for interval in min_intervals)
     return sorted(days)
 
 
-def _moves_on(day, due_date, current_index, delays, min_intervals, last_date, jump):
-    since_last = (day - last_date).days if last_date else None
-    days_late = (day - due_date).days
+def _ladder_args(due_date, last_date):
+    last_offset = (last_date - due_date).days if last_date else None
+    return due_date.toordinal(), last_offset
+
+
+def _moves_on(days_late, current_index, delays, min_intervals, last_offset, jump):
+    since_last = days_late - last_offset if last_offset is not None else None
     index = next_level_index(days_late, current_index, delays, min_intervals, since_last, jump)
     return index is not None
 
@@ -70,12 +75,14 @@ def next_level_date(
     Dates instead of day counts: `due_date` its due date, `last_date` the date of
     its last notice (None if never); the rest as in `next_level_index`.
     """
-    ladder = (due_date, current_index, delays, min_intervals, last_date, jump)
-    if _moves_on(on_or_after, *ladder):
+    due, last_offset = _ladder_args(due_date, last_date)
+    ladder = (current_index, delays, min_intervals, last_offset, jump)
+    start = on_or_after.toordinal() - due
+    if _moves_on(start, *ladder):
         return on_or_after
-    for day in _ladder_breakpoints(due_date, delays, min_intervals, last_date):
-        if day > on_or_after and _moves_on(day, *ladder):
-            return day
+    for days_late in _ladder_breakpoints(delays, min_intervals, last_offset):
+        if days_late > start and _moves_on(days_late, *ladder):
+            return date.fromordinal(due + days_late)
     return None
 
 
@@ -89,15 +96,18 @@ def next_level_due_date(
     The answer stays the same from day to day while nothing about the invoice
     changes, so it can be stored and rewritten only when it does.
     """
-    ladder = (due_date, current_index, delays, min_intervals, last_date, jump)
-    if not _moves_on(today, *ladder):
-        return next_level_date(*ladder[:5], today, jump=jump)
-    start = today
+    due, last_offset = _ladder_args(due_date, last_date)
+    ladder = (current_index, delays, min_intervals, last_offset, jump)
+    start = today.toordinal() - due
+    if not _moves_on(start, *ladder):
+        return next_level_date(
+            due_date, current_index, delays, min_intervals, last_date, today, jump
+        )
     # Back one stretch of constant answer at a time, to where it began moving.
-    for day in reversed(_ladder_breakpoints(due_date, delays, min_intervals, last_date)):
-        if day > start:
+    for days_late in reversed(_ladder_breakpoints(delays, min_intervals, last_offset)):
+        if days_late > start:
             continue
-        if not _moves_on(day - timedelta(days=1), *ladder):
-            return day
-        start = day - timedelta(days=1)
-    return start
+        if not _moves_on(days_late - 1, *ladder):
+            return date.fromordinal(due + days_late)
+        start = days_late - 1
+    return date.fromordinal(due + start)
