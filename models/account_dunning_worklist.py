@@ -194,6 +194,8 @@ class AccountDunningWorklist(models.Model):
 
     @property
     def _table_query(self):
+        # One row per customer, company and currency (_get_invoices_sql), with what
+        # its credits, promises, plans, calls and history say; one method per piece.
         return SQL(
             """
             SELECT agg.*,
