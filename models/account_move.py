@@ -250,15 +250,13 @@ class AccountMove(models.Model):
         Policy = self.env["account.dunning.policy"].sudo()
         for company, moves in open_moves.grouped("company_id").items():
             partners = moves.commercial_partner_id.sudo().with_company(company)
-            ladders = partners.dunning_policy_id | company.sudo().dunning_policy_id
-            ladders = ladders._get_dunning_ladders()
-            policy_of = {
-                partner.id: (partner.dunning_policy_id or company.sudo().dunning_policy_id).id
-                for partner in partners
-            }
+            default = company.sudo().dunning_policy_id
+            ladders = (partners.dunning_policy_id | default)._get_dunning_ladders()
+            policy_of = {partner.id: partner.dunning_policy_id.id for partner in partners}
             for move in moves:
+                policy_id = policy_of.get(move.commercial_partner_id.id) or default.id
                 move.dunning_next_level_date = Policy._get_next_level_date(
-                    ladders.get(policy_of[move.commercial_partner_id.id]),
+                    ladders.get(policy_id),
                     move.dunning_level_id.id,
                     move.dunning_date_due,
                     move.last_dunning_date,
