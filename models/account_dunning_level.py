@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from ..tools.money import currency_quantum, fee_amount, round_money
 
@@ -19,6 +20,14 @@ ESCALATIONS = [
     ("legal", "Legal"),
 ]
 
+
+# The order of dunning levels, by field: how far a level goes (its rank, see
+# _get_rank), then its id to settle ties in sorts. Delays strictly increase along a
+# policy's ladder (account.dunning.policy._check_level_order), so within a policy
+# this is the ladder's order; across policies it compares how far levels go. Python
+# sorts with _get_ladder_key, SQL with _get_ladder_order_sql.
+LEVEL_RANK = ("delay", "sequence")
+LEVEL_ORDER = (*LEVEL_RANK, "id")
 
 # Day counts beyond ten years are typing errors, and dates beyond them overflow.
 MAX_DAYS = 3650
@@ -194,11 +203,23 @@ class AccountDunningLevel(models.Model):
     # ------------------------------------------------------------
 
     def _get_rank(self):
-        """Where this level stands, on any policy's ladder: by its delay, then its
-        sequence. Delays strictly increase along a ladder, so this is the ladder's
-        own order, and it also compares levels of different policies."""
+        """Where this level stands, on any policy's ladder (see LEVEL_RANK): levels
+        of different policies with the same delay and sequence rank equal."""
         self.ensure_one()
-        return (self.delay, self.sequence)
+        return tuple(self[name] for name in LEVEL_RANK)
+
+    def _get_ladder_key(self):
+        """The sort key of LEVEL_ORDER: the rank, then the id."""
+        self.ensure_one()
+        return tuple(self[name] for name in LEVEL_ORDER)
+
+    @api.model
+    def _get_ladder_order_sql(self, alias, descending=False):
+        """LEVEL_ORDER as an SQL ORDER BY list on the levels table `alias`."""
+        direction = SQL("DESC") if descending else SQL("ASC")
+        return SQL(", ").join(
+            SQL("%s %s", SQL.identifier(alias, name), direction) for name in LEVEL_ORDER
+        )
 
     def _channel_error_message(self):
         """Return why the channels of the level are inconsistent, or False."""
@@ -262,6 +283,33 @@ class AccountDunningLevel(models.Model):
         if self.escalation == "credit_hold":
             return {"dunning_credit_hold": True}
         return {"dunning_stage": self.escalation, "dunning_credit_hold": True}
+
+    def _action_escalate(self, partner, notice):
+        """Put `partner` on hold, or with an agency or in legal proceedings, as this
+        level says, because of `notice`; say so on the customer and in its history."""
+        self.ensure_one()
+        vals = self._prepare_escalation_partner_values()
+        if not vals:
+            return
+        # Set by the ladder, lifted by it once the debt is paid (a hold by hand stays).
+        partner.write(dict(vals, dunning_escalated=True))
+        message = self.env._(
+            "Escalated by dunning notice %(notice)s: %(escalation)s.",
+            notice=notice.name,
+            escalation=self._get_escalation_label(),
+        )
+        partner.message_post(body=message)
+        self.env["account.dunning.event"]._record(
+            [
+                {
+                    "company_id": notice.company_id.id,
+                    "partner_id": partner.id,
+                    "kind": "escalation",
+                    "notice_id": notice.id,
+                    "summary": message,
+                }
+            ]
+        )
 
     def _get_escalation_label(self):
         self.ensure_one()

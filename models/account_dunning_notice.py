@@ -305,10 +305,7 @@ class AccountDunningNotice(models.Model):
                 move.state == "posted"
                 and move.move_type == "out_invoice"
                 # A wholly disputed invoice is not asked for: held while it is looked into.
-                and move.currency_id.compare_amounts(
-                    move.amount_residual, move.dunning_disputed_amount
-                )
-                > 0
+                and move.currency_id.compare_amounts(move.dunning_amount_undisputed, 0) > 0
             )
         )
 

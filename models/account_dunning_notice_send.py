@@ -49,7 +49,8 @@ class AccountDunningNoticeSend(models.AbstractModel):
             notices.filtered(lambda notice: notice.level_id.send_statement)
         )
         for notice in notices.filtered(lambda notice: notice.level_id.escalation != "none"):
-            notice.partner_id.with_company(notice.company_id)._action_dunning_escalate(notice)
+            partner = notice.partner_id.with_company(notice.company_id)
+            notice.level_id._action_escalate(partner, notice)
         for notice, move in self.env["account.dunning.charge"]._action_invoice(notices).items():
             notice.charge_move_id = move
         notices.state = "sending"
@@ -173,10 +174,7 @@ class AccountDunningNoticeSend(models.AbstractModel):
         Returns (the notices still to send, problems)."""
         gone, changed = notices.browse(), notices.browse()
         for notice in notices:
-            owed = {
-                move: move.amount_residual - move.dunning_disputed_amount
-                for move in notice.line_ids.move_id
-            }
+            owed = {move: move.dunning_amount_undisputed for move in notice.line_ids.move_id}
             outcome = self._update_lines_owed(notice, owed)
             if outcome == "paid":
                 gone |= notice

@@ -5,7 +5,7 @@ from decimal import Decimal
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..tools.ladder import first_delay_out_of_order, next_level_index
+from ..tools.ladder import first_delay_out_of_order, next_level_due_date, next_level_index
 from ..tools.money import (
     currency_quantum,
     interest_periods,
@@ -260,9 +260,9 @@ class AccountDunningPolicy(models.Model):
     # ------------------------------------------------------------
 
     def _get_ordered_levels(self):
-        """Levels of the policy in ladder order: by sequence, then creation."""
+        """Levels of the policy in ladder order (see LEVEL_ORDER)."""
         self.ensure_one()
-        return self.level_ids.sorted(lambda level: (level.sequence, level.id))
+        return self.level_ids.sorted(lambda level: level._get_ladder_key())
 
     def _get_reminder_days_ahead(self):
         """How many days before a due date this policy reminds, or None."""
@@ -281,9 +281,10 @@ class AccountDunningPolicy(models.Model):
         return self.env["res.users"]
 
     def _check_level_order(self):
-        """Delays must strictly increase along the ladder of each policy."""
+        """Delays must strictly increase along the ladder of each policy, as its
+        levels are listed (by sequence): then that list is the ladder's order."""
         for policy in self:
-            levels = policy._get_ordered_levels()
+            levels = policy.level_ids.sorted(lambda level: (level.sequence, level.id))
             index = first_delay_out_of_order(levels.mapped("delay"))
             if index is None:
                 continue
@@ -311,9 +312,11 @@ class AccountDunningPolicy(models.Model):
 
         Returns a dict with `examined` (invoice count), `skips` (list of
         (partner_id, move_id, reason)), `dunnings` (invoice rows that move up
-        the ladder, with their new level), `statements` (other overdue
-        invoices per (partner_id, currency_id), listed on the notices) and
-        `covered` ((partner_id, currency_id) whose credits cover what is due).
+        the ladder, with their new level and next level date), `statements`
+        (other overdue invoices per (partner_id, currency_id), listed on the
+        notices), `covered` ((partner_id, currency_id) whose credits cover what
+        is due) and `next_level_dates` ({move_id: date} where the invoice's
+        dunning_next_level_date changes, as it stands before moving).
         """
         partners = (
             self.env["res.partner"].with_company(company).browse({r["partner_id"] for r in rows})
@@ -335,6 +338,7 @@ class AccountDunningPolicy(models.Model):
             "dunnings": [],
             "statements": defaultdict(list),
             "covered": [],
+            "next_level_dates": {},
         }
         for row in rows:
             customer = customers[row["partner_id"]]
@@ -358,7 +362,33 @@ class AccountDunningPolicy(models.Model):
                 )
         if credits:
             self._plan_credits(plan, rows, credits, customers)
+        self._plan_next_level_dates(plan, rows, customers, on_date)
         return plan
+
+    @api.model
+    def _plan_next_level_dates(self, plan, rows, customers, on_date):
+        """When each invoice is due for its next level after dunning on `on_date`
+        (see _get_next_level_date): on each of the `dunnings` as it stands once
+        moved, with its notice of that day; in `next_level_dates` as it stands
+        now, where that changed."""
+        known = {}
+
+        def next_date(row, level_id, last_date):
+            ladder = customers[row["partner_id"]]["ladder"]
+            # Many invoices share a due date and a step of the same ladder.
+            key = (id(ladder), level_id, row["invoice_date_due"], last_date)
+            if key not in known:
+                known[key] = self._get_next_level_date(
+                    ladder, level_id, row["invoice_date_due"], last_date, on_date
+                )
+            return known[key]
+
+        for row in rows:
+            current = next_date(row, row["level_id"], row["last_dunning_date"])
+            if current != (row["next_level_date"] or False):
+                plan["next_level_dates"][row["move_id"]] = current
+        for row in plan["dunnings"]:
+            row["next_level_date"] = next_date(row, row["level_id"], on_date)
 
     @api.model
     def _plan_credits(self, plan, rows, credits, customers):
@@ -414,8 +444,7 @@ class AccountDunningPolicy(models.Model):
             return None, "held"
         if row["in_plan"]:
             return None, "plan"
-        promise = row["promise_date"]
-        if promise and (on_date - promise).days <= ladder["grace_days"]:
+        if row["promised"] and (on_date - row["promise_date"]).days <= ladder["grace_days"]:
             return None, "promise"
         if row["residual_company"] <= ladder["min_residual"]:
             return None, "minimum"
@@ -424,35 +453,47 @@ class AccountDunningPolicy(models.Model):
             return None, "interval"
         return target, None
 
+    @api.model
+    def _get_next_level_date(self, ladder, level_id, due_date, last_date, today):
+        """When an invoice due on `due_date`, at `level_id` on `ladder` (see
+        _get_dunning_ladders) since its notice of `last_date`, is due for its next
+        level, as of `today` (see tools.ladder.next_level_due_date); False if never.
+        The run and the invoice store it as dunning_next_level_date."""
+        if not ladder or not due_date:
+            return False
+        index = ladder["index"](level_id)
+        args = (ladder["delays"], ladder["intervals"], last_date or None, today)
+        return next_level_due_date(due_date, index, *args, jump=ladder["jump"]) or False
+
     def _get_dunning_ladders(self):
         """Per policy id: its levels in order, their delays and intervals, and a
         function giving the ladder index of an invoice's current level."""
         all_levels = self.env["account.dunning.level"].with_context(active_test=False)
-        delay_of = {level.id: level.delay for level in all_levels.search([])}
+        rank_of = {level.id: level._get_rank() for level in all_levels.search([])}
         ladders = {}
         for policy in self:
             levels = policy._get_ordered_levels()
             if not levels:
                 continue
-            delays = levels.mapped("delay")
+            ranks = [level._get_rank() for level in levels]
             position = {level.id: index for index, level in enumerate(levels)}
 
-            def index_of(level_id, position=position, delays=delays):
+            def index_of(level_id, position=position, ranks=ranks):
                 if not level_id:
                     return -1
                 if level_id in position:
                     return position[level_id]
                 # A level of another policy (the customer changed policy): place
-                # it on this ladder by its delay.
-                delay = delay_of.get(level_id, 0)
-                return max((i for i, d in enumerate(delays) if d <= delay), default=-1)
+                # it on this ladder by its rank.
+                rank = rank_of.get(level_id, (0,))
+                return max((i for i, r in enumerate(ranks) if r <= rank), default=-1)
 
             ladders[policy.id] = {
                 "level_ids": levels.ids,
                 "jump": policy.jump_to_highest_level,
                 "grace_days": policy.promise_grace_days,
                 "min_residual": policy.min_residual,
-                "delays": delays,
+                "delays": levels.mapped("delay"),
                 "intervals": levels.mapped("min_interval"),
                 "index": index_of,
             }

@@ -195,6 +195,15 @@ class AccountDunningRun(models.Model):
         # Read by the query too: notices held for their check.
         self.env["account.dunning.notice"].flush_model(["state"])
         self.env["account.dunning.notice.line"].flush_model(["move_id", "dunned", "notice_id"])
+        # Why an invoice waits off the ladder, as account.move defines it: one column each.
+        holds = SQL(",").join(
+            SQL(
+                "COALESCE(%s, FALSE) AS %s",
+                Move._get_dunning_domain_sql(domain),
+                SQL.identifier(key),
+            )
+            for key, domain in Move._get_dunning_hold_domains().items()
+        )
         # The open customer invoices as account.move defines them, in SQL.
         query = Move._where_calc(
             [
@@ -224,19 +233,11 @@ class AccountDunningRun(models.Model):
                     account_move.dunning_date_due AS invoice_date_due,
                     account_move.dunning_level_id AS level_id,
                     account_move.last_dunning_date,
-                    account_move.dunning_blocked
-                        OR COALESCE(account_move.dunning_disputed_amount, 0)
-                           >= account_move.amount_residual AS blocked,
+                    account_move.dunning_next_level_date AS next_level_date,
                     account_move.dunning_promise_date AS promise_date,
-                    COALESCE(account_move.dunning_plan_active, FALSE) AS in_plan,
-                    EXISTS (
-                        SELECT 1
-                          FROM account_dunning_notice_line held_line
-                          JOIN account_dunning_notice held
-                            ON held.id = held_line.notice_id AND held.state = 'draft'
-                         WHERE held_line.move_id = account_move.id AND held_line.dunned
-                    ) AS held_notice
-                    """
+                    %s
+                    """,
+                    holds,
                 )
             )
         )
@@ -249,6 +250,7 @@ class AccountDunningRun(models.Model):
     def _execute_dunning_plan(self, plan):
         self.ensure_one()
         self.invoice_count = plan["examined"]
+        self._write_next_level_dates(plan["next_level_dates"])
         self.env["account.dunning.run.log"]._log_skips(self, plan["skips"])
         if plan.get("covered"):
             self.env["res.partner"]._action_dunning_credits_to_reconcile(
@@ -314,14 +316,16 @@ class AccountDunningRun(models.Model):
         if not rows:
             return set()
         Move = self.env["account.move"]
-        Move.flush_model(["dunning_level_id", "last_dunning_date"])
+        Move.flush_model(["dunning_level_id", "last_dunning_date", "dunning_next_level_date"])
         self.env.cr.execute(
             SQL(
                 """
                 UPDATE account_move m
                    SET dunning_level_id = target.level_id, last_dunning_date = %(date)s,
+                       dunning_next_level_date = target.next_level_date,
                        write_uid = %(uid)s, write_date = NOW() AT TIME ZONE 'UTC'
-                  FROM UNNEST(%(move_ids)s::int[], %(level_ids)s::int[]) AS target(id, level_id)
+                  FROM UNNEST(%(move_ids)s::int[], %(level_ids)s::int[],
+                              %(next_dates)s::date[]) AS target(id, level_id, next_level_date)
                  WHERE m.id = target.id
                    AND m.id IN (SELECT id FROM account_move WHERE id = ANY(%(move_ids)s)
                                 ORDER BY id FOR NO KEY UPDATE SKIP LOCKED)
@@ -331,11 +335,46 @@ class AccountDunningRun(models.Model):
                 uid=self.env.uid,
                 move_ids=[row["move_id"] for row in rows],
                 level_ids=[row["level_id"] for row in rows],
+                next_dates=[row["next_level_date"] or None for row in rows],
             )
         )
         moved = {move_id for (move_id,) in self.env.cr.fetchall()}
-        Move.invalidate_model(["dunning_level_id", "last_dunning_date", "write_uid", "write_date"])
+        Move.invalidate_model(
+            [
+                "dunning_level_id",
+                "last_dunning_date",
+                "dunning_next_level_date",
+                "write_uid",
+                "write_date",
+            ]
+        )
         return moved
+
+    def _write_next_level_dates(self, next_level_dates):
+        """Store when the examined invoices are due for their next level, as of this
+        run ({move_id: date or False}, only those that changed), in one statement:
+        the worklist reads it. Plain SQL for the reasons of _apply_levels; an invoice
+        another run holds keeps its date, which that run writes."""
+        if not next_level_dates:
+            return
+        Move = self.env["account.move"]
+        Move.flush_model(["dunning_next_level_date"])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE account_move m
+                   SET dunning_next_level_date = target.next_level_date
+                  FROM UNNEST(%(move_ids)s::int[], %(next_dates)s::date[])
+                       AS target(id, next_level_date)
+                 WHERE m.id = target.id
+                   AND m.id IN (SELECT id FROM account_move WHERE id = ANY(%(move_ids)s)
+                                ORDER BY id FOR NO KEY UPDATE SKIP LOCKED)
+                """,
+                move_ids=list(next_level_dates),
+                next_dates=[next_date or None for next_date in next_level_dates.values()],
+            )
+        )
+        Move.invalidate_model(["dunning_next_level_date"])
 
     # ------------------------------------------------------------
     # BUSINESS METHODS: commits

@@ -40,7 +40,10 @@ class AccountDunningWorklist(models.Model):
             "payment_state",
             "dunning_awaits_order",
             "dunning_plan_active",
+            "dunning_amount_undisputed",
+            "dunning_next_level_date",
         ],
+        "account.dunning.notice.line": ["move_id", "dunned", "notice_id"],
         "account.dunning.payment.plan": ["partner_id", "company_id", "currency_id", "state"],
         "account.dunning.notice": ["partner_id", "company_id", "currency_id", "state"],
         "account.dunning.payment.plan.installment": [
@@ -54,8 +57,7 @@ class AccountDunningWorklist(models.Model):
         "account.dunning.promise": ["partner_id", "company_id", "amount", "date", "state"],
         "account.dunning.event": ["partner_id", "company_id", "date", "kind"],
         "mail.activity": ["res_model", "res_id", "date_deadline", "activity_type_id"],
-        "res.partner": ["dunning_responsible_id", "dunning_credit_hold", "dunning_policy_id"],
-        "res.company": ["dunning_policy_id"],
+        "res.partner": ["dunning_responsible_id", "dunning_credit_hold"],
         "account.move.line": [
             "account_id",
             "parent_state",
@@ -65,7 +67,7 @@ class AccountDunningWorklist(models.Model):
             "company_id",
             "currency_id",
         ],
-        "account.dunning.level": ["policy_id", "sequence", "delay", "min_interval"],
+        "account.dunning.level": ["sequence", "delay"],
     }
 
     # ------------------------------------------------------------
@@ -194,40 +196,8 @@ class AccountDunningWorklist(models.Model):
 
     @property
     def _table_query(self):
-        Move = self.env["account.move"]
-        # The open invoices as account.move defines them, in SQL.
-        moves = Move._where_calc(Move._get_dunning_open_invoice_domain()).select(
-            SQL(
-                """
-                account_move.id, account_move.company_id, account_move.commercial_partner_id,
-                account_move.currency_id, account_move.amount_residual,
-                account_move.dunning_date_due AS invoice_date_due, account_move.dunning_blocked,
-                account_move.dunning_disputed_amount, account_move.dunning_level_id,
-                account_move.last_dunning_date, account_move.dunning_promise_date,
-                account_move.dunning_plan_active
-                """
-            )
-        )
-        today = fields.Date.context_today(self)
-        age = SQL("(%s::date - m.invoice_date_due)", today)
-        buckets = SQL(", ").join(
-            SQL(
-                "COALESCE(SUM(m.amount_residual) FILTER (WHERE %s), 0) AS %s",
-                _between(age, low, high),
-                SQL.identifier(name),
-            )
-            for name, low, high in AGING_BUCKETS
-        )
-        MoveLine = self.env["account.move.line"]
-        # The customers' credits as account.move.line defines them, in SQL.
-        credit_lines = MoveLine._where_calc(MoveLine._get_dunning_credit_domain()).select(
-            SQL(
-                """
-                account_move_line.company_id, account_move_line.partner_id,
-                account_move_line.currency_id, account_move_line.amount_residual_currency
-                """
-            )
-        )
+        # One row per customer, company and currency (_get_invoices_sql), with what
+        # its credits, promises, plans, calls and history say; one method per piece.
         return SQL(
             """
             SELECT agg.*,
@@ -255,122 +225,190 @@ class AccountDunningWorklist(models.Model):
                    LEAST(call.date_deadline, promise.date, installment.date, agg.level_date)
                        AS next_action_date,
                    contact.date::date AS last_contact_date
-              FROM (
-                SELECT MIN(m.id) AS id,
-                       m.company_id,
-                       m.commercial_partner_id AS partner_id,
-                       m.currency_id,
-                       MAX((p.dunning_responsible_id ->> m.company_id::text)::int) AS user_id,
-                       BOOL_OR(COALESCE((p.dunning_credit_hold ->> m.company_id::text)::boolean,
-                                        FALSE)) AS credit_hold,
-                       (ARRAY_AGG(level.id ORDER BY level.delay DESC, level.sequence DESC)
-                            FILTER (WHERE level.id IS NOT NULL))[1] AS level_id,
-                       COUNT(*) AS invoice_count,
-                       SUM(m.amount_residual) AS amount_open,
-                       COALESCE(SUM(m.amount_residual) FILTER (WHERE %(age)s > 0), 0)
-                           AS amount_overdue,
-                       %(buckets)s,
-                       COALESCE(SUM(CASE WHEN m.dunning_blocked THEN m.amount_residual
-                                         ELSE LEAST(COALESCE(m.dunning_disputed_amount, 0),
-                                                    m.amount_residual) END), 0)
-                           AS amount_disputed,
-                       GREATEST(MAX(%(age)s), 0) AS days_overdue,
-                       MIN(GREATEST(
-                               m.invoice_date_due + COALESCE(after_level.delay, first_level.delay),
-                               m.last_dunning_date
-                                   + COALESCE(after_level.min_interval, first_level.min_interval)))
-                           -- Held, promised or planned invoices wait for their dispute,
-                           -- promise or plan.
-                           FILTER (WHERE NOT COALESCE(m.dunning_blocked, FALSE)
-                                     AND NOT COALESCE(m.dunning_plan_active, FALSE)
-                                     AND m.dunning_promise_date IS NULL
-                                     AND COALESCE(m.dunning_disputed_amount, 0)
-                                         < m.amount_residual) AS level_date
-                  FROM (%(moves)s) m
-                  JOIN res_partner p ON p.id = m.commercial_partner_id
-                  JOIN res_company company ON company.id = m.company_id
-             LEFT JOIN account_dunning_level level ON level.id = m.dunning_level_id
-             -- The invoice's next level: the one after its level on that level's
-             -- ladder (by sequence, as the policy orders it), else the first of its
-             -- customer's ladder. Two joins on small tables, not a query per invoice.
-             LEFT JOIN (
-                    SELECT id,
-                           LEAD(delay) OVER ladder AS delay,
-                           LEAD(min_interval) OVER ladder AS min_interval
-                      FROM account_dunning_level
-                    WINDOW ladder AS (PARTITION BY policy_id ORDER BY sequence, id)
-                   ) after_level ON after_level.id = m.dunning_level_id
-             LEFT JOIN (
-                    SELECT DISTINCT ON (policy_id) policy_id, delay, min_interval
-                      FROM account_dunning_level
-                  ORDER BY policy_id, sequence, id
-                   ) first_level ON m.dunning_level_id IS NULL
-                                AND first_level.policy_id = COALESCE(
-                                        (p.dunning_policy_id ->> m.company_id::text)::int,
-                                        company.dunning_policy_id)
-              GROUP BY m.company_id, m.commercial_partner_id, m.currency_id
-              ) agg
-         LEFT JOIN (
-                SELECT c.company_id, cp.commercial_partner_id AS partner_id, c.currency_id,
-                       -SUM(c.amount_residual_currency) AS amount
-                  FROM (%(credit_lines)s) c
-                  JOIN res_partner cp ON cp.id = c.partner_id
-              GROUP BY c.company_id, cp.commercial_partner_id, c.currency_id
-               ) credit ON credit.partner_id = agg.partner_id
-                       AND credit.company_id = agg.company_id
-                       AND credit.currency_id = agg.currency_id
-         LEFT JOIN LATERAL (
-                SELECT MIN(pr.date) AS date, SUM(pr.amount) AS amount
-                  FROM account_dunning_promise pr
-                 WHERE pr.partner_id = agg.partner_id AND pr.company_id = agg.company_id
-                   AND pr.currency_id = agg.currency_id AND pr.state = 'open'
-               ) promise ON TRUE
-         LEFT JOIN LATERAL (
-                SELECT (ARRAY_AGG(pr.state ORDER BY pr.date DESC, pr.id DESC))[1]
-                           IN ('broken', 'partial') AS broken
-                  FROM account_dunning_promise pr
-                 WHERE pr.partner_id = agg.partner_id AND pr.company_id = agg.company_id
-                   AND pr.state != 'cancel'
-               ) broken ON TRUE
-         LEFT JOIN LATERAL (
-                SELECT (ARRAY_AGG(inst.date ORDER BY inst.date, inst.sequence, inst.id))[1] AS date,
-                       (ARRAY_AGG(inst.amount - COALESCE(inst.amount_paid, 0)
-                                  ORDER BY inst.date, inst.sequence, inst.id))[1] AS amount,
-                       BOOL_OR(inst.state = 'missed') AS missed
-                  FROM account_dunning_payment_plan_installment inst
-                  JOIN account_dunning_payment_plan pl ON pl.id = inst.plan_id
-                 WHERE pl.partner_id = agg.partner_id AND pl.company_id = agg.company_id
-                   AND pl.currency_id = agg.currency_id AND pl.state = 'active'
-                   AND inst.state != 'paid'
-               ) installment ON TRUE
-         LEFT JOIN LATERAL (
-                SELECT (ARRAY_AGG(pl.state ORDER BY pl.id DESC))[1] = 'broken' AS broken
-                  FROM account_dunning_payment_plan pl
-                 WHERE pl.partner_id = agg.partner_id AND pl.company_id = agg.company_id
-                   AND pl.state IN ('active', 'completed', 'broken')
-               ) plan ON TRUE
-         LEFT JOIN LATERAL (
+              FROM (%(invoices)s) agg
+         LEFT JOIN (%(credits)s) credit ON credit.partner_id = agg.partner_id
+                                        AND credit.company_id = agg.company_id
+                                        AND credit.currency_id = agg.currency_id
+         LEFT JOIN LATERAL (%(promise)s) promise ON TRUE
+         LEFT JOIN LATERAL (%(broken)s) broken ON TRUE
+         LEFT JOIN LATERAL (%(installment)s) installment ON TRUE
+         LEFT JOIN LATERAL (%(plan)s) plan ON TRUE
+         LEFT JOIN LATERAL (%(call)s) call ON TRUE
+         LEFT JOIN LATERAL (%(contact)s) contact ON TRUE
+            """,
+            invoices=self._get_invoices_sql(),
+            credits=self._get_credits_sql(),
+            promise=self._get_promise_sql(),
+            broken=self._get_promise_broken_sql(),
+            installment=self._get_installment_sql(),
+            plan=self._get_plan_sql(),
+            call=self._get_call_sql(),
+            contact=self._get_contact_sql(),
+        )
+
+    def _get_open_invoices_sql(self):
+        """The open invoices as account.move defines them, with whether they wait off
+        the ladder (account.move._get_dunning_held_domain), in SQL."""
+        Move = self.env["account.move"]
+        held = Move._get_dunning_domain_sql(Move._get_dunning_held_domain())
+        return Move._where_calc(Move._get_dunning_open_invoice_domain()).select(
+            SQL(
+                """
+                account_move.id, account_move.company_id, account_move.commercial_partner_id,
+                account_move.currency_id, account_move.amount_residual,
+                account_move.dunning_date_due AS invoice_date_due, account_move.dunning_blocked,
+                account_move.dunning_disputed_amount, account_move.dunning_level_id,
+                account_move.dunning_next_level_date, COALESCE(%s, FALSE) AS held
+                """,
+                held,
+            )
+        )
+
+    def _get_invoices_sql(self):
+        """One row per customer, company and currency: the aggregate of its open
+        invoices. Its next level date is the run's own (see
+        account.move.dunning_next_level_date), of the invoices nothing holds."""
+        today = fields.Date.context_today(self)
+        age = SQL("(%s::date - m.invoice_date_due)", today)
+        buckets = SQL(", ").join(
+            SQL(
+                "COALESCE(SUM(m.amount_residual) FILTER (WHERE %s), 0) AS %s",
+                _between(age, low, high),
+                SQL.identifier(name),
+            )
+            for name, low, high in AGING_BUCKETS
+        )
+        return SQL(
+            """
+            SELECT MIN(m.id) AS id,
+                   m.company_id,
+                   m.commercial_partner_id AS partner_id,
+                   m.currency_id,
+                   MAX((p.dunning_responsible_id ->> m.company_id::text)::int) AS user_id,
+                   BOOL_OR(COALESCE((p.dunning_credit_hold ->> m.company_id::text)::boolean,
+                                    FALSE)) AS credit_hold,
+                   (ARRAY_AGG(level.id ORDER BY %(level_order)s)
+                        FILTER (WHERE level.id IS NOT NULL))[1] AS level_id,
+                   COUNT(*) AS invoice_count,
+                   SUM(m.amount_residual) AS amount_open,
+                   COALESCE(SUM(m.amount_residual) FILTER (WHERE %(age)s > 0), 0)
+                       AS amount_overdue,
+                   %(buckets)s,
+                   COALESCE(SUM(CASE WHEN m.dunning_blocked THEN m.amount_residual
+                                     ELSE LEAST(COALESCE(m.dunning_disputed_amount, 0),
+                                                m.amount_residual) END), 0)
+                       AS amount_disputed,
+                   GREATEST(MAX(%(age)s), 0) AS days_overdue,
+                   MIN(m.dunning_next_level_date) FILTER (WHERE NOT m.held) AS level_date
+              FROM (%(moves)s) m
+              JOIN res_partner p ON p.id = m.commercial_partner_id
+         LEFT JOIN account_dunning_level level ON level.id = m.dunning_level_id
+          GROUP BY m.company_id, m.commercial_partner_id, m.currency_id
+            """,
+            level_order=self.env["account.dunning.level"]._get_ladder_order_sql(
+                "level", descending=True
+            ),
+            age=age,
+            buckets=buckets,
+            moves=self._get_open_invoices_sql(),
+        )
+
+    def _get_credits_sql(self):
+        """What customers hold against their debt, per company and currency: the
+        credits as account.move.line defines them, in SQL."""
+        MoveLine = self.env["account.move.line"]
+        credit_lines = MoveLine._where_calc(MoveLine._get_dunning_credit_domain()).select(
+            SQL(
+                """
+                account_move_line.company_id, account_move_line.partner_id,
+                account_move_line.currency_id, account_move_line.amount_residual_currency
+                """
+            )
+        )
+        return SQL(
+            """
+            SELECT c.company_id, cp.commercial_partner_id AS partner_id, c.currency_id,
+                   -SUM(c.amount_residual_currency) AS amount
+              FROM (%s) c
+              JOIN res_partner cp ON cp.id = c.partner_id
+          GROUP BY c.company_id, cp.commercial_partner_id, c.currency_id
+            """,
+            credit_lines,
+        )
+
+    def _get_promise_sql(self):
+        """Of a row (`agg`): the date and amount of its open promises."""
+        return SQL(
+            """
+            SELECT MIN(pr.date) AS date, SUM(pr.amount) AS amount
+              FROM account_dunning_promise pr
+             WHERE pr.partner_id = agg.partner_id AND pr.company_id = agg.company_id
+               AND pr.currency_id = agg.currency_id AND pr.state = 'open'
+            """
+        )
+
+    def _get_promise_broken_sql(self):
+        """Of a row (`agg`): whether its customer's last settled promise was broken."""
+        return SQL(
+            """
+            SELECT (ARRAY_AGG(pr.state ORDER BY pr.date DESC, pr.id DESC))[1]
+                       IN ('broken', 'partial') AS broken
+              FROM account_dunning_promise pr
+             WHERE pr.partner_id = agg.partner_id AND pr.company_id = agg.company_id
+               AND pr.state != 'cancel'
+            """
+        )
+
+    def _get_installment_sql(self):
+        """Of a row (`agg`): the next unpaid installment of its active payment plan."""
+        return SQL(
+            """
+            SELECT (ARRAY_AGG(inst.date ORDER BY inst.date, inst.sequence, inst.id))[1] AS date,
+                   (ARRAY_AGG(inst.amount - COALESCE(inst.amount_paid, 0)
+                              ORDER BY inst.date, inst.sequence, inst.id))[1] AS amount,
+                   BOOL_OR(inst.state = 'missed') AS missed
+              FROM account_dunning_payment_plan_installment inst
+              JOIN account_dunning_payment_plan pl ON pl.id = inst.plan_id
+             WHERE pl.partner_id = agg.partner_id AND pl.company_id = agg.company_id
+               AND pl.currency_id = agg.currency_id AND pl.state = 'active'
+               AND inst.state != 'paid'
+            """
+        )
+
+    def _get_plan_sql(self):
+        """Of a row (`agg`): whether its customer's last payment plan was broken."""
+        return SQL(
+            """
+            SELECT (ARRAY_AGG(pl.state ORDER BY pl.id DESC))[1] = 'broken' AS broken
+              FROM account_dunning_payment_plan pl
+             WHERE pl.partner_id = agg.partner_id AND pl.company_id = agg.company_id
+               AND pl.state IN ('active', 'completed', 'broken')
+            """
+        )
+
+    def _get_call_sql(self):
+        """Of a row (`agg`): the deadline of its customer's oldest open collection call."""
+        return SQL(
+            """
                 SELECT MIN(activity.date_deadline) AS date_deadline
                   FROM mail_activity activity
                  WHERE activity.res_model = 'res.partner' AND activity.res_id = agg.partner_id
-                   AND activity.activity_type_id = %(call_type)s
-               ) call ON TRUE
-         LEFT JOIN LATERAL (
-                SELECT MAX(event.date) AS date
-                  FROM account_dunning_event event
-                 WHERE event.partner_id = agg.partner_id AND event.company_id = agg.company_id
-                   AND event.kind IN ('notice', 'call', 'statement', 'letter')
-               ) contact ON TRUE
+                   AND activity.activity_type_id = %s
             """,
-            age=age,
-            buckets=buckets,
-            moves=moves,
-            credit_lines=credit_lines,
             # None before the addon's data is loaded (its security rules read this view).
-            call_type=self.env["ir.model.data"]._xmlid_to_res_id(
-                DUNNING_CALL_TYPE, raise_if_not_found=False
-            )
+            self.env["ir.model.data"]._xmlid_to_res_id(DUNNING_CALL_TYPE, raise_if_not_found=False)
             or None,
+        )
+
+    def _get_contact_sql(self):
+        """Of a row (`agg`): the last notice, call or statement of its customer."""
+        return SQL(
+            """
+            SELECT MAX(event.date) AS date
+              FROM account_dunning_event event
+             WHERE event.partner_id = agg.partner_id AND event.company_id = agg.company_id
+               AND event.kind IN ('notice', 'call', 'statement', 'letter')
+            """
         )
 
 

@@ -29,6 +29,8 @@ DUNNING_SERVER_MOVE_FIELDS = (
     "dunning_promise_date",
     "dunning_disputed_amount",
     "dunning_plan_active",
+    "dunning_amount_undisputed",
+    "dunning_next_level_date",
 )
 
 
@@ -96,6 +98,20 @@ class AccountMove(models.Model):
         compute="_compute_dunning_disputed_amount",
         store=True,
         help="Held back from dunning by open disputes; the rest stays on the ladder.",
+    )
+    dunning_amount_undisputed = fields.Monetary(
+        string="Undisputed",
+        compute="_compute_dunning_amount_undisputed",
+        store=True,
+        help="Still to be paid, less what open disputes hold back: what dunning asks.",
+    )
+    dunning_next_level_date = fields.Date(
+        string="Next Level Due",
+        compute="_compute_dunning_next_level_date",
+        store=True,
+        copy=False,
+        help="When the dunning run moves this invoice to its next level, if nothing holds "
+        "it: the day it became due for it, or the day ahead it will be. Each run updates it.",
     )
     dunning_notice_line_ids = fields.One2many(
         comodel_name="account.dunning.notice.line",
@@ -183,6 +199,11 @@ class AccountMove(models.Model):
                 )
             )
 
+    @api.depends("amount_residual", "dunning_disputed_amount")
+    def _compute_dunning_amount_undisputed(self):
+        for move in self:
+            move.dunning_amount_undisputed = move.amount_residual - move.dunning_disputed_amount
+
     @api.depends(
         "invoice_date_due",
         "move_type",
@@ -204,6 +225,43 @@ class AccountMove(models.Model):
             move.dunning_days_overdue = (
                 days_overdue(move.dunning_date_due, today) if move.dunning_open else 0
             )
+
+    @api.depends(
+        "move_type",
+        "state",
+        "payment_state",
+        "dunning_awaits_order",
+        "company_id",
+        "commercial_partner_id",
+        "dunning_date_due",
+        "dunning_level_id",
+        "last_dunning_date",
+    )
+    def _compute_dunning_next_level_date(self):
+        """As of today, when an invoice is posted, paid or its level set by hand; the
+        run refreshes it on its date for every invoice it examines, so that changes of
+        policy or of levels show after the next run (see
+        account.dunning.run._write_next_level_dates)."""
+        today = fields.Date.context_today(self)
+        open_moves = self.filtered_domain(self._get_dunning_open_invoice_domain())
+        (self - open_moves).dunning_next_level_date = False
+        # sudo: every user who posts or pays an invoice keeps its date true, whether
+        # or not they may read the dunning policies.
+        Policy = self.env["account.dunning.policy"].sudo()
+        for company, moves in open_moves.grouped("company_id").items():
+            partners = moves.commercial_partner_id.sudo().with_company(company)
+            default = company.sudo().dunning_policy_id
+            ladders = (partners.dunning_policy_id | default)._get_dunning_ladders()
+            policy_of = {partner.id: partner.dunning_policy_id.id for partner in partners}
+            for move in moves:
+                policy_id = policy_of.get(move.commercial_partner_id.id) or default.id
+                move.dunning_next_level_date = Policy._get_next_level_date(
+                    ladders.get(policy_id),
+                    move.dunning_level_id.id,
+                    move.dunning_date_due,
+                    move.last_dunning_date,
+                    today,
+                )
 
     @api.depends("line_ids.sale_line_ids.order_id.state")
     def _compute_dunning_awaits_order(self):
@@ -316,6 +374,48 @@ class AccountMove(models.Model):
             ("payment_state", "in", DUNNING_OPEN_PAYMENT_STATES),
             ("dunning_awaits_order", "=", False),
         ]
+
+    @api.model
+    def _get_dunning_wholly_disputed_domain(self):
+        """Invoices that open disputes hold back in full: not asked for while they
+        are looked into."""
+        return [("dunning_amount_undisputed", "<=", 0)]
+
+    @api.model
+    def _get_dunning_hold_domains(self):
+        """Why an open invoice waits off the ladder, each as a domain, in the order
+        the run gives them as its skip reason: blocked or wholly disputed, its notice
+        waiting for a check, in an active payment plan, promised. The run's SQL reads
+        them (account.dunning.run._fetch_dunning_candidates); see
+        _get_dunning_held_domain."""
+        return {
+            "blocked": expression.OR(
+                [[("dunning_blocked", "=", True)], self._get_dunning_wholly_disputed_domain()]
+            ),
+            "held_notice": [
+                (
+                    "dunning_notice_line_ids",
+                    "any",
+                    [("dunned", "=", True), ("notice_id.state", "=", "draft")],
+                )
+            ],
+            "in_plan": [("dunning_plan_active", "=", True)],
+            "promised": [("dunning_promise_date", "!=", False)],
+        }
+
+    @api.model
+    def _get_dunning_held_domain(self):
+        """Open invoices that wait off the ladder for any of the holds of
+        _get_dunning_hold_domains: the worklist gives them no next level date."""
+        return expression.OR(list(self._get_dunning_hold_domains().values()))
+
+    @api.model
+    def _get_dunning_domain_sql(self, domain):
+        """`domain` as an SQL condition on the table `account_move`, for queries
+        that select from it under that name (e.g. built with _where_calc)."""
+        # sudo: a condition on the invoices' own notices, not a read of them; record
+        # rules on those belong to whoever reads the query's result.
+        return self.sudo()._where_calc(domain, active_test=False).where_clause
 
     @api.model
     def _dunning_protected_fields(self):

@@ -584,31 +584,3 @@ class ResPartner(models.Model):
         recipients = {partner.id: partner for partner in self}
         recipients.update({contact.parent_id.id: contact for contact in contacts})
         return recipients
-
-    def _action_dunning_escalate(self, notice):
-        """Put this customer on hold, or with an agency or in legal proceedings, as the
-        level of `notice` says, and say so on the customer and in its history."""
-        self.ensure_one()
-        level = notice.level_id
-        vals = level._prepare_escalation_partner_values()
-        if not vals:
-            return
-        # Set by the ladder, lifted by it once the debt is paid (a hold by hand stays).
-        self.write(dict(vals, dunning_escalated=True))
-        message = self.env._(
-            "Escalated by dunning notice %(notice)s: %(escalation)s.",
-            notice=notice.name,
-            escalation=level._get_escalation_label(),
-        )
-        self.message_post(body=message)
-        self.env["account.dunning.event"]._record(
-            [
-                {
-                    "company_id": notice.company_id.id,
-                    "partner_id": self.id,
-                    "kind": "escalation",
-                    "notice_id": notice.id,
-                    "summary": message,
-                }
-            ]
-        )

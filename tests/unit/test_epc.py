@@ -144,6 +144,14 @@ def test_the_sepa_zone_is_the_callers():
         epc_payload(sct_fields("Acme", IBAN, 10), sepa_countries={"FR"})
 
 
+names = st.text(min_size=1, max_size=200).filter(lambda text: text.split())
+
+
+@given(
+    name=names,
+    remittance=st.text(max_size=400),
+    cents=st.integers(min_value=1, max_value=99999999999),
+)
 def test_any_input_fits_an_epc_code(name, remittance, cents):
     amount = Decimal(cents) / 100
     payload = epc_payload(sct_fields(name, IBAN, amount, bic="COBADEFF", text=remittance))

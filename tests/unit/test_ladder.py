@@ -4,7 +4,13 @@ from itertools import pairwise
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tools.ladder import days_overdue, first_delay_out_of_order, next_level_index
+from tools.ladder import (
+    days_overdue,
+    first_delay_out_of_order,
+    next_level_date,
+    next_level_due_date,
+    next_level_index,
+)
 
 delays = st.lists(st.integers(min_value=-365, max_value=3650), max_size=12)
 
@@ -100,3 +106,99 @@ def test_next_level_is_higher_passed_and_respects_the_interval(days, current, si
                 LADDER[skipped] > days or (LADDER[skipped] < 0 <= days)
                 for skipped in range(current + 1, index)
             )
+
+
+DUE = date(2026, 1, 31)
+
+
+def _day(offset):
+    return DUE + timedelta(days=offset)
+
+
+def test_next_level_date_of_a_new_invoice_is_its_pre_due_reminder():
+    assert next_level_date(DUE, -1, LADDER, INTERVALS, None, _day(-30)) == _day(-7)
+    # Posted a week before it is due: the pre-due reminder is due at once.
+    assert next_level_date(DUE, -1, LADDER, INTERVALS, None, _day(-5)) == _day(-5)
+    # Posted once due: the pre-due reminder is past, the friendly one waits for day 7.
+    assert next_level_date(DUE, -1, LADDER, INTERVALS, None, _day(2)) == _day(7)
+
+
+def test_next_level_date_waits_for_the_interval_since_the_last_notice():
+    # Friendly reminder sent on day 10: the call level (14) waits for day 17.
+    assert next_level_date(DUE, 1, LADDER, INTERVALS, _day(10), _day(11)) == _day(17)
+    assert next_level_date(DUE, 1, LADDER, INTERVALS, _day(7), _day(8)) == _day(14)
+
+
+def test_next_level_date_with_the_jump_switch():
+    # Jumping from the friendly reminder sent on day 40 on day 41: day 45 passes the
+    # final demand (45), whose interval (10) holds it until day 50.
+    assert next_level_date(DUE, 1, LADDER, INTERVALS, _day(40), _day(41), jump=True) == _day(50)
+    assert next_level_date(DUE, 1, LADDER, INTERVALS, _day(40), _day(41)) == _day(47)
+
+
+def test_next_level_date_at_the_top_of_the_ladder_is_none():
+    assert next_level_date(DUE, 5, LADDER, INTERVALS, _day(90), _day(91)) is None
+    assert next_level_due_date(DUE, 5, LADDER, INTERVALS, _day(90), _day(400)) is None
+
+
+def test_next_level_due_date_says_since_when_it_is_due():
+    # At the call level since its due date, never sent: due for the second notice
+    # since day 30, whatever day it is read on.
+    assert next_level_due_date(DUE, 2, LADDER, INTERVALS, None, _day(122)) == _day(30)
+    assert next_level_due_date(DUE, 2, LADDER, INTERVALS, None, _day(30)) == _day(30)
+    # Not due yet: the first day ahead.
+    assert next_level_due_date(DUE, 2, LADDER, INTERVALS, None, _day(20)) == _day(30)
+    # Within the pre-due window: since its first day.
+    assert next_level_due_date(DUE, -1, LADDER, INTERVALS, None, _day(-3)) == _day(-7)
+
+
+@st.composite
+def ladders(draw):
+    delays = sorted(draw(st.sets(st.integers(min_value=-40, max_value=200), max_size=6)))
+    intervals = draw(
+        st.lists(st.integers(min_value=0, max_value=40), min_size=len(delays), max_size=len(delays))
+    )
+    current = draw(st.integers(min_value=-1, max_value=len(delays) - 1))
+    last = draw(st.one_of(st.none(), st.integers(min_value=-60, max_value=260).map(_day)))
+    today = draw(st.integers(min_value=-60, max_value=300).map(_day))
+    if last and last > today:
+        last, today = today, last
+    return delays, intervals, current, last, today, draw(st.booleans())
+
+
+def _moves(day, delays, intervals, current, last, jump):
+    since = (day - last).days if last else None
+    return next_level_index((day - DUE).days, current, delays, intervals, since, jump) is not None
+
+
+# Beyond the last delay and interval the rule's answer no longer changes.
+HORIZON = 600
+
+
+@given(ladders())
+def test_next_level_date_is_the_first_day_the_rule_moves_the_invoice(ladder):
+    delays, intervals, current, last, today, jump = ladder
+    expected = next(
+        (
+            today + timedelta(days=offset)
+            for offset in range(HORIZON)
+            if _moves(today + timedelta(days=offset), delays, intervals, current, last, jump)
+        ),
+        None,
+    )
+    assert next_level_date(DUE, current, delays, intervals, last, today, jump=jump) == expected
+
+
+@given(ladders())
+def test_next_level_due_date_is_where_the_stretch_moving_it_began(ladder):
+    delays, intervals, current, last, today, jump = ladder
+    found = next_level_due_date(DUE, current, delays, intervals, last, today, jump=jump)
+    if not _moves(today, delays, intervals, current, last, jump):
+        assert found == next_level_date(DUE, current, delays, intervals, last, today, jump=jump)
+        return
+    assert found <= today
+    assert not _moves(found - timedelta(days=1), delays, intervals, current, last, jump)
+    assert all(
+        _moves(found + timedelta(days=offset), delays, intervals, current, last, jump)
+        for offset in range((today - found).days + 1)
+    )
