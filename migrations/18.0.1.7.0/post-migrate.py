@@ -2,7 +2,8 @@
 flag on the activity. Calls flagged before get that type; the flag's column stays
 unread."""
 
-from odoo.tools import SQL, column_exists
+from odoo.tools import SQL
+from odoo.tools.sql import column_exists
 
 
 def migrate(cr, version):
