@@ -948,6 +948,32 @@ class TestDepositUi(HttpCase):
         self.assertIn(invoice.partner_id, sent.partner_ids)
         self.assertTrue(sent.attachment_ids, "the deposit invoice is attached")
 
+    def test_portal_customer_sees_the_deposit_due_on_my(self):
+        order = self._sent_quotation()
+        client = order.partner_id
+        portal = self.env["res.users"].create(
+            {
+                "name": "Tour Client Office",
+                "login": "tour_client",
+                "password": "tour_client",
+                "parent_id": client.id,
+                "groups_id": [Command.set(self.env.ref("base.group_portal").ids)],
+            }
+        )
+        self.assertEqual(portal.partner_id.commercial_partner_id, client)
+        self.start_tour("/my", "account_dunning_portal_deposit_due", login="tour_client")
+        # Another customer's deposit is not said.
+        self.env["res.users"].create(
+            {
+                "name": "Stranger",
+                "login": "tour_stranger",
+                "password": "tour_stranger",
+                "groups_id": [Command.set(self.env.ref("base.group_portal").ids)],
+            }
+        )
+        self.authenticate("tour_stranger", "tour_stranger")
+        self.assertNotIn("o_portal_deposit_due", self.url_open("/my").text)
+
     def test_portal_shows_the_deposit(self):
         self.order.action_quotation_sent()
         response = self.url_open(self.order.get_portal_url())
