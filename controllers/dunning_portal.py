@@ -34,9 +34,11 @@ class DunningPortal(PaymentPlanPortal):
         due = []
         if not Notice.has_access("read"):
             return {"dunning_due_notices": due}
-        # The portal's record rules keep it to the customer's own.
+        # The customer's own, whoever reads /my (a collector reads every notice).
+        customer = request.env.user.partner_id.commercial_partner_id
         notices = Notice.search(
-            [("state", "not in", ("draft", "cancel"))], order="date desc, id desc"
+            [("partner_id", "=", customer.id), ("state", "not in", ("draft", "cancel"))],
+            order="date desc, id desc",
         )
         seen = set()
         # sudo: what the reminder's page asks, read as that page reads it.

@@ -205,6 +205,10 @@ class TestNoticePage(DunningTestCommon, HttpCase):
         amount = notice._get_portal_payable_amount()
         self.assertIn(f"{amount:,.2f}", page)
         self.assertIn(f"/my/dunning/{notice.id}?access_token={notice.access_token}", page)
+        # A collector reads every notice, and owes none of them.
+        self.authenticate("page_collector", "page_collector")
+        self.assertNotIn("o_portal_reminder_due", self.url_open("/my").text)
+        self.authenticate("home_portal", "home_portal")
         # Paid in full: nothing is said due any more.
         self._pay(self.first, 800.0, day(8))
         self._pay(self.second, 500.0, day(8))
