@@ -21,6 +21,7 @@
         "report/res_partner_templates.xml",
         "report/account_dunning_payment_plan_reports.xml",
         "report/account_dunning_payment_plan_templates.xml",
+        "data/mail_templates_email_layouts.xml",
         "data/mail_template_data.xml",
         "data/account_dunning_policy_data.xml",
         "data/account_dunning_reference_rate_data.xml",

@@ -20,6 +20,38 @@ class DunningPortal(PaymentPlanPortal):
             )
         return values
 
+    @http.route()
+    def home(self, **kw):
+        response = super().home(**kw)
+        response.qcontext.update(self._prepare_dunning_home_values())
+        return response
+
+    def _prepare_dunning_home_values(self):
+        """The customer's reminders still to pay, each with what its page asks today,
+        for the alert of /my that says what is due. The latest reminder of a company
+        and currency lists every invoice then overdue: older ones are not added to it."""
+        Notice = request.env["account.dunning.notice"]
+        due = []
+        if not Notice.has_access("read"):
+            return {"dunning_due_notices": due}
+        # The customer's own, whoever reads /my (a collector reads every notice).
+        customer = request.env.user.partner_id.commercial_partner_id
+        notices = Notice.search(
+            [("partner_id", "=", customer.id), ("state", "not in", ("draft", "cancel"))],
+            order="date desc, id desc",
+        )
+        seen = set()
+        # sudo: what the reminder's page asks, read as that page reads it.
+        for notice in notices.sudo():
+            key = (notice.company_id, notice.currency_id)
+            if key in seen:
+                continue
+            amount = notice._get_portal_payable_amount()
+            if notice.currency_id.compare_amounts(amount, 0) > 0:
+                seen.add(key)
+                due.append({"notice": notice, "amount": amount})
+        return {"dunning_due_notices": due}
+
     @http.route("/my/dunning", type="http", auth="user", website=True)
     def portal_my_dunning_notices(self, **kwargs):
         Notice = request.env["account.dunning.notice"]

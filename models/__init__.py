@@ -20,6 +20,7 @@ from . import res_config_settings
 from . import res_partner
 from . import account_move
 from . import account_move_line
+from . import account_move_send
 from . import sale_deposit_rule
 from . import sale_order
 from . import sale_order_line

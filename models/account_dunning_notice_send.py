@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.modules import module
 from odoo.tools import split_every
 
+from .mail_mail import DUNNING_EMAIL_LAYOUT
+
 _logger = logging.getLogger(__name__)
 
 
@@ -340,9 +342,7 @@ class AccountDunningNoticeSend(models.AbstractModel):
         # and attached from there, instead of one run per email.
         for report in template.report_template_ids:
             report._render_qweb_pdf(report, res_ids=notices.ids)
-        mails = template.send_mail_batch(
-            notices.ids, email_layout_xmlid="mail.mail_notification_light"
-        )
+        mails = template.send_mail_batch(notices.ids, email_layout_xmlid=DUNNING_EMAIL_LAYOUT)
         notices.sudo().email_state = "queued"  # sudo: a fact of the job, as in _queue
         return mails
 

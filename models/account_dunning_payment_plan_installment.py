@@ -4,6 +4,7 @@ from odoo import api, fields, models
 
 from ..tools.money import currency_quantum
 from ..tools.plan import allocate_payments, installment_dates, split_installments
+from .mail_mail import DUNNING_EMAIL_LAYOUT
 
 INSTALLMENT_STATES = [
     ("open", "To Pay"),
@@ -200,7 +201,9 @@ class AccountDunningPaymentPlanInstallment(models.Model):
         for installment in due:
             installment.plan_id.with_context(
                 dunning_installment_id=installment.id
-            ).message_post_with_source(template, subtype_xmlid="mail.mt_comment")
+            ).message_post_with_source(
+                template, subtype_xmlid="mail.mt_comment", email_layout_xmlid=DUNNING_EMAIL_LAYOUT
+            )
         # sudo: when the customer was reminded is written by the server alone.
         due.sudo().reminded_on = on_date
         return due
@@ -212,6 +215,6 @@ class AccountDunningPaymentPlanInstallment(models.Model):
         for plan in self.plan_id:
             installment = self.filtered(lambda i, plan=plan: i.plan_id == plan).sorted("date")[-1]
             plan.with_context(dunning_installment_id=installment.id).message_post_with_source(
-                template, subtype_xmlid="mail.mt_comment"
+                template, subtype_xmlid="mail.mt_comment", email_layout_xmlid=DUNNING_EMAIL_LAYOUT
             )
         self.sudo().missed_notified_on = fields.Date.context_today(self)  # sudo: server-written

@@ -4,6 +4,10 @@ from odoo import models
 
 _logger = logging.getLogger(__name__)
 
+# The layout of the addon's emails to customers: Odoo's light layout headed by the
+# email's subject or the company, not by "Your <model>".
+DUNNING_EMAIL_LAYOUT = "account_dunning.mail_notification_company"
+
 
 class MailMail(models.Model):
     _inherit = "mail.mail"

@@ -8,6 +8,7 @@ from odoo.tools.misc import hmac
 
 from ..tools.ladder import days_overdue
 from .mail_activity import DUNNING_CALL_TYPE
+from .mail_mail import DUNNING_EMAIL_LAYOUT
 
 COLLECTION_STAGES = [
     ("normal", "Normal"),
@@ -543,7 +544,7 @@ class ResPartner(models.Model):
             )
         template = self.env.ref("account_dunning.mail_template_dunning_statement")
         for customer in customers:
-            template.send_mail(customer.id, email_layout_xmlid="mail.mail_notification_light")
+            template.send_mail(customer.id, email_layout_xmlid=DUNNING_EMAIL_LAYOUT)
         # sudo: the statement date is a fact of what was sent, not a user input.
         customers.sudo().dunning_statement_date = fields.Date.context_today(self)
         self.env["account.dunning.event"]._record(

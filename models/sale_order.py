@@ -115,6 +115,16 @@ class SaleOrder(models.Model):
         copy=False,
         help="A manager allowed this order although the customer is on credit hold.",
     )
+    deposit_blocks_confirmation = fields.Boolean(
+        compute="_compute_deposit_blocks_confirmation",
+        help="The server refuses to confirm this quotation: its deposit is missing, or"
+        " its customer is on credit hold.",
+    )
+    deposit_invoiced_amount = fields.Monetary(
+        string="Deposit Awaiting Payment",
+        compute="_compute_deposit_invoiced_amount",
+        help="What the posted deposit invoices of this quotation still await.",
+    )
 
     # ------------------------------------------------------------
     # COMPUTE METHODS
@@ -227,6 +237,30 @@ class SaleOrder(models.Model):
                 partners.sudo().with_company(order.company_id).mapped("dunning_credit_hold")
             )
 
+    @api.depends("deposit_outstanding", "deposit_credit_hold", "deposit_hold_released", "state")
+    def _compute_deposit_blocks_confirmation(self):
+        # What _deposit_error_message refuses, read by the form to demote Confirm.
+        for order in self:
+            order.deposit_blocks_confirmation = order.deposit_outstanding or (
+                order.state in QUOTATION_STATES
+                and order.deposit_credit_hold
+                and not order.deposit_hold_released
+            )
+
+    @api.depends(
+        "deposit_outstanding",
+        "order_line.invoice_lines.move_id.state",
+        "order_line.invoice_lines.move_id.amount_residual",
+    )
+    def _compute_deposit_invoiced_amount(self):
+        for order in self:
+            # sudo: the order's own deposit invoices, read whoever sells it (see
+            # _get_deposit_invoices).
+            pending = order.sudo()._get_pending_deposit_invoices()
+            order.deposit_invoiced_amount = (
+                sum(pending.mapped("amount_residual")) if order.deposit_outstanding else 0.0
+            )
+
     # ------------------------------------------------------------
     # CRUD METHODS
     # ------------------------------------------------------------
@@ -278,11 +312,7 @@ class SaleOrder(models.Model):
         error = self._request_deposit_error_message()
         if error:
             raise UserError(error)
-        pending = self._get_deposit_invoices().filtered(
-            lambda move: (
-                move.state == "posted" and not move.currency_id.is_zero(move.amount_residual)
-            )
-        )
+        pending = self._get_pending_deposit_invoices()
         to_invoice = self.deposit_missing_amount - sum(pending.mapped("amount_residual"))
         invoices = pending
         if self.currency_id.compare_amounts(to_invoice, 0) > 0:
@@ -422,6 +452,13 @@ class SaleOrder(models.Model):
                 )
             )
             .with_env(self.env)
+        )
+
+    def _get_pending_deposit_invoices(self):
+        """The deposit invoices of this order still awaiting (part of) their payment."""
+        self.ensure_one()
+        return self._get_deposit_invoices().filtered(
+            lambda move: not move.currency_id.is_zero(move.amount_residual)
         )
 
     def _get_deposit_transactions(self):

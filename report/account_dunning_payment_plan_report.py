@@ -3,6 +3,7 @@ from decimal import Decimal
 from odoo import api, fields, models
 from odoo.tools import format_amount, format_date
 
+from ..models.mail_mail import DUNNING_EMAIL_LAYOUT
 from ..tools.plan import running_balances
 
 
@@ -110,6 +111,7 @@ class ReportPaymentPlan(models.AbstractModel):
                 template,
                 subtype_xmlid="mail.mt_comment",
                 attachment_ids=attachment.ids,
+                email_layout_xmlid=DUNNING_EMAIL_LAYOUT,
             )
 
     @api.model

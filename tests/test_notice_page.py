@@ -194,6 +194,27 @@ class TestNoticePage(DunningTestCommon, HttpCase):
         self.assertEqual(counters["dunning_notice_count"], 0)
         self.assertTrue(stranger)
 
+    def test_the_portal_home_says_what_the_reminders_ask(self):
+        notice = self._notice()
+        portal = self._create_user("home_portal", "base.group_portal")
+        portal.partner_id.parent_id = self.customer
+        self.authenticate("home_portal", "home_portal")
+        page = self.url_open("/my").text
+        self.assertIn("o_portal_reminder_due", page)
+        self.assertIn(notice.name, page)
+        amount = notice._get_portal_payable_amount()
+        self.assertIn(f"{amount:,.2f}", page)
+        self.assertIn(f"/my/dunning/{notice.id}?access_token={notice.access_token}", page)
+        # A collector reads every notice, and owes none of them.
+        self.authenticate("page_collector", "page_collector")
+        self.assertNotIn("o_portal_reminder_due", self.url_open("/my").text)
+        self.authenticate("home_portal", "home_portal")
+        # Paid in full: nothing is said due any more.
+        self._pay(self.first, 800.0, day(8))
+        self._pay(self.second, 500.0, day(8))
+        self._pay(notice.charge_move_id, notice.charge_move_id.amount_residual, day(8))
+        self.assertNotIn("o_portal_reminder_due", self.url_open("/my").text)
+
     def test_the_email_carries_the_pay_now_button_in_the_customers_language(self):
         self.env["res.lang"]._activate_lang("fr_FR")
         self.env["ir.module.module"]._load_module_terms(["account_dunning"], ["fr_FR"])

@@ -875,25 +875,40 @@ class TestDepositUi(HttpCase):
                 "name": "Tour Seller",
                 "login": "tour_seller",
                 "password": "tour_seller",
+                "email": "seller@tour.example.com",
                 "company_id": cls.company.id,
                 "company_ids": [Command.set(cls.company.ids)],
                 "groups_id": [Command.set(cls.env.ref("sales_team.group_sale_salesman").ids)],
             }
         )
         customer = cls.env["res.partner"].create({"name": "Tour Customer", "is_company": True})
-        product = cls.env["product.product"].create(
+        cls.product = cls.env["product.product"].create(
             {"name": "Survey", "type": "service", "list_price": 800.0, "taxes_id": False}
         )
-        cls.order = (
+        cls.order = cls._create_order(customer)
+
+    @classmethod
+    def _create_order(cls, customer):
+        return (
             cls.env["sale.order"]
             .with_user(cls.salesperson)
             .create(
                 {
                     "partner_id": customer.id,
-                    "order_line": [Command.create({"product_id": product.id, "tax_id": False})],
+                    "order_line": [Command.create({"product_id": cls.product.id, "tax_id": False})],
                 }
             )
         )
+
+    def _sent_quotation(self):
+        """A quotation of 800.00 sent to a customer who follows it: 200.00 deposit."""
+        customer = self.env["res.partner"].create(
+            {"name": "Tour Client", "is_company": True, "email": "client@tour.example.com"}
+        )
+        order = self._create_order(customer)
+        order.action_quotation_sent()
+        order.message_subscribe(partner_ids=customer.ids)
+        return order
 
     def test_salesperson_sees_confirmation_refused(self):
         self.assertEqual(self.order.deposit_required_amount, 200.0)
@@ -903,6 +918,61 @@ class TestDepositUi(HttpCase):
             login="tour_seller",
         )
         self.assertEqual(self.order.state, "draft")
+
+    def test_salesperson_requests_the_deposit_instead_of_confirming(self):
+        order = self._sent_quotation()
+        self.assertTrue(order.deposit_blocks_confirmation)
+        self.start_tour(
+            f"/odoo/sales/{order.id}",
+            "account_dunning_deposit_request",
+            login="tour_seller",
+        )
+        self.assertEqual(order.state, "sent", "refused, still a quotation")
+        invoice = order._get_deposit_invoices()
+        self.assertEqual(invoice.amount_total, 200.0)
+        self.assertEqual(order.deposit_invoiced_amount, 200.0, "invoiced, awaiting payment")
+        sent = invoice.message_ids.filtered(lambda message: message.message_type == "comment")
+        self.assertEqual(len(sent), 1, "the deposit email")
+        self.assertIn("deposit", sent.subject)
+        body = html2plaintext(sent.body)
+        for words in (
+            "we ask for a deposit of",
+            "200.00",
+            order.name,
+            invoice.name,
+            "Pay the deposit",
+        ):
+            self.assertIn(words, body)
+        self.assertNotIn("Here is your", body)
+        self.assertIn(f"/my/invoices/{invoice.id}?access_token={invoice.access_token}", sent.body)
+        self.assertIn(invoice.partner_id, sent.partner_ids)
+        self.assertTrue(sent.attachment_ids, "the deposit invoice is attached")
+
+    def test_portal_customer_sees_the_deposit_due_on_my(self):
+        order = self._sent_quotation()
+        client = order.partner_id
+        portal = self.env["res.users"].create(
+            {
+                "name": "Tour Client Office",
+                "login": "tour_client",
+                "password": "tour_client",
+                "parent_id": client.id,
+                "groups_id": [Command.set(self.env.ref("base.group_portal").ids)],
+            }
+        )
+        self.assertEqual(portal.partner_id.commercial_partner_id, client)
+        self.start_tour("/my", "account_dunning_portal_deposit_due", login="tour_client")
+        # Another customer's deposit is not said.
+        self.env["res.users"].create(
+            {
+                "name": "Stranger",
+                "login": "tour_stranger",
+                "password": "tour_stranger",
+                "groups_id": [Command.set(self.env.ref("base.group_portal").ids)],
+            }
+        )
+        self.authenticate("tour_stranger", "tour_stranger")
+        self.assertNotIn("o_portal_deposit_due", self.url_open("/my").text)
 
     def test_portal_shows_the_deposit(self):
         self.order.action_quotation_sent()
