@@ -19,3 +19,4 @@ from . import test_dispute_credit_note
 from . import test_credits
 from . import test_notice_page
 from . import test_ladder_step
+from . import test_demo
