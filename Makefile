@@ -44,13 +44,8 @@ pot:
 	$(ODOO_BIN) -d "$(DEMO_DB)" --addons-path="$$(.ci/odoo-addons-path)" --modules=account_dunning \
 		--i18n-export="$(CURDIR)/i18n/account_dunning.pot" --stop-after-init --no-http
 
-# Letters and statements are PDFs: the patched-Qt wkhtmltopdf on Odoo's PATH, as for
-# `make test` and `make demo`.
 serve:
-	@.ci/odoo-env-check
-	wkhtmltopdf_dir=$$(.ci/odoo-wkhtmltopdf) && PATH="$$wkhtmltopdf_dir:$$PATH" \
-	$(ODOO_BIN) -d "$(DEMO_DB)" --addons-path="$$(.ci/odoo-addons-path)" \
-		--db-filter="^$(DEMO_DB)$$" --http-interface=127.0.0.1 --http-port=$(HTTP_PORT)
+	@scripts/odoo-serve "$(DEMO_DB)" "$(HTTP_PORT)"
 
 screenshots:
 	ACCOUNT_DUNNING_SCREENSHOTS="$(CURDIR)/static/description" SKIP_LIFECYCLE=1 SKIP_SALE_SUITE=1 \
