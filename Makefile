@@ -45,9 +45,7 @@ pot:
 		--i18n-export="$(CURDIR)/i18n/account_dunning.pot" --stop-after-init --no-http
 
 serve:
-	@.ci/odoo-env-check
-	$(ODOO_BIN) -d "$(DEMO_DB)" --addons-path="$$(.ci/odoo-addons-path)" \
-		--db-filter="^$(DEMO_DB)$$" --http-interface=127.0.0.1 --http-port=$(HTTP_PORT)
+	@scripts/odoo-serve "$(DEMO_DB)" "$(HTTP_PORT)"
 
 screenshots:
 	ACCOUNT_DUNNING_SCREENSHOTS="$(CURDIR)/static/description" SKIP_LIFECYCLE=1 SKIP_SALE_SUITE=1 \

@@ -1,5 +1,17 @@
 # Shell functions shared by the .ci scripts (sourced, not run).
 
+# install_tools WHY: `make tools` (the tools venv, .venv), saying why; pip's output
+# only when it fails.
+install_tools() {
+    local out
+    echo "$1: installing the tools into .venv (make tools)"
+    if ! out=$(make --no-print-directory tools 2>&1); then
+        echo "$out" >&2
+        echo "ERROR: 'make tools' failed" >&2
+        return 2
+    fi
+}
+
 free_port() {  # a TCP port free on loopback
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from odoo import api, fields, models
+from odoo.tools import format_date
 
 from ..tools.money import currency_quantum
 from ..tools.plan import allocate_payments, installment_dates, split_installments
@@ -67,7 +68,7 @@ class AccountDunningPaymentPlanInstallment(models.Model):
                 "%(plan)s: %(amount)s on %(date)s",
                 plan=installment.plan_id.name,
                 amount=installment.currency_id.format(installment.amount),
-                date=installment.date,
+                date=format_date(self.env, installment.date),
             )
 
     # ------------------------------------------------------------

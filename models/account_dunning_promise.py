@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import format_date
 
 PROMISE_STATES = [
     ("open", "Open"),
@@ -95,7 +96,7 @@ class AccountDunningPromise(models.Model):
                 "%(customer)s: %(amount)s by %(date)s",
                 customer=promise.partner_id.display_name,
                 amount=promise.currency_id.format(promise.amount),
-                date=promise.date,
+                date=format_date(self.env, promise.date),
             )
 
     # ------------------------------------------------------------

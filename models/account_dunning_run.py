@@ -4,7 +4,7 @@ from collections import Counter, defaultdict
 
 from odoo import api, fields, models
 from odoo.modules import module
-from odoo.tools import SQL, split_every
+from odoo.tools import SQL, format_date, split_every
 
 from .account_dunning_notice import EMAILED_STATES
 
@@ -113,7 +113,8 @@ class AccountDunningRun(models.Model):
         for run in self:
             run.display_name = self.env._(
                 "Dunning run %(date)s (%(company)s)",
-                date=run.date,
+                # In the user's date format, as the run's date field shows it.
+                date=format_date(self.env, run.date),
                 company=run.company_id.name,
             )
 

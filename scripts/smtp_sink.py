@@ -25,7 +25,9 @@ class Sink:
         )
         record = {
             "to": envelope.rcpt_tos,
-            "subject": str(message["subject"]),
+            # A long subject is folded onto its own line ("Subject:\r\n <text>"), which
+            # the parser keeps as a leading space: the subject is its words.
+            "subject": " ".join(str(message["subject"]).split()),
             "attachments": [part.get_filename() for part in message.iter_attachments()],
             "pay_link": link and link.group(1).replace("&amp;", "&"),
         }
