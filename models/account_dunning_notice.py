@@ -10,15 +10,15 @@ NOTICE_STATES = [
     ("cancel", "Cancelled"),
 ]
 EMAIL_STATES = [
-    *(("none", "None"), ("pending", "Waiting"), ("queued", "Queued"), ("sent", "Sent")),
+    *(("none", "No email"), ("pending", "Waiting"), ("queued", "Queued"), ("sent", "Sent")),
     *(("bounced", "Bounced"), ("fallback", "No address: letter instead"), ("failed", "Failed")),
 ]
 # An email was queued for the notice (delivered or not).
 EMAILED_STATES = ("pending", "queued", "sent", "bounced", "failed")
 # The email did not reach the customer: it can be sent again.
 EMAIL_RETRY_STATES = ("failed", "bounced")
-LETTER_STATES = [("none", "None"), ("to_print", "To Print"), ("printed", "Printed")]
-ACTIVITY_STATES = [("none", "None"), ("created", "Created")]
+LETTER_STATES = [("none", "No letter"), ("to_print", "To Print"), ("printed", "Printed")]
+ACTIVITY_STATES = [("none", "No call"), ("created", "Call created")]
 # What a notice states and did: written by the run and the notice's actions alone.
 NOTICE_SERVER_FIELDS = (
     *("name", "company_id", "run_id", "partner_id", "currency_id", "level_id", "date"),
@@ -66,6 +66,10 @@ class AccountDunningNotice(models.Model):
         check_company=True,
     )
     letter_kind = fields.Selection(related="level_id.letter_kind")
+    # What a held notice says of itself: why it waits, what it will send.
+    level_auto_execute = fields.Boolean(related="level_id.auto_execute")
+    level_send_email = fields.Boolean(related="level_id.send_email")
+    level_send_letter = fields.Boolean(related="level_id.send_letter")
     date = fields.Date(required=True, readonly=True, index=True)
     payment_deadline = fields.Date(help="Final payment deadline stated in the letter.")
     state = fields.Selection(selection=NOTICE_STATES, default="draft", required=True, tracking=True)
@@ -268,6 +272,41 @@ class AccountDunningNotice(models.Model):
             notices, config=False
         )
         action["close_on_report_download"] = True
+        return action
+
+    def action_preview_email(self):
+        """The email this notice sends, rendered for its customer (Odoo's template
+        preview), before anyone sends it."""
+        self.ensure_one()
+        template = self.level_id.mail_template_id
+        if not template:
+            raise UserError(_("Level “%(level)s” has no email template.", level=self.level_id.name))
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Email of %(notice)s", notice=self.name),
+            "res_model": "mail.template.preview",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "default_mail_template_id": template.id,
+                "default_resource_ref": f"{self._name},{self.id}",
+                # The preview renders the attached letter too: it must not be kept on
+                # the notice as the letter sent.
+                "report_pdf_no_attachment": True,
+            },
+        }
+
+    def action_preview_letter(self):
+        """The letter as it would print, in the browser: nothing is kept on the
+        notice as the letter sent (see action_report_dunning_notice's attachment)."""
+        self.ensure_one()
+        action = self.env.ref("account_dunning.action_report_dunning_notice").report_action(
+            self, config=False
+        )
+        action["report_type"] = "qweb-html"
+        # Printed from the preview, the PDF is not kept as the letter sent either.
+        action["context"] = dict(action.get("context") or {}, report_pdf_no_attachment=True)
         return action
 
     def action_view_invoices(self):
