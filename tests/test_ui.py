@@ -236,7 +236,7 @@ class TestDunningUi(HttpCase):
                 ("click", ".o_notebook a[name='dunning']"),
                 ("wait", "div[name='dunning_event_ids'] .o_data_row"),
                 ("wait", "div[name='dunning_event_ids'] td[name='call_outcome']"),
-                ("scroll", "div[name='dunning_event_ids']"),
+                ("scroll", ".o_notebook a[name='dunning']"),
             ],
             screenshot="customer-history",
             login=collector.login,
