@@ -39,9 +39,10 @@ class AccountDunningCharge(models.Model):
     level_id = fields.Many2one(comodel_name="account.dunning.level")
     period_from = fields.Date()
     period_to = fields.Date()
-    days = fields.Integer()
+    # Days and rates are not added up when charges are grouped.
+    days = fields.Integer(aggregator=None)
     base = fields.Monetary()
-    rate = fields.Float(string="Rate (%)", digits=(6, 3))
+    rate = fields.Float(string="Rate (%)", digits=(6, 3), aggregator=None)
     detail = fields.Char(help="Each period of constant base and rate, as computed.")
     amount = fields.Monetary(required=True)
     charge_move_id = fields.Many2one(

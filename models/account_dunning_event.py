@@ -127,3 +127,19 @@ class AccountDunningEvent(models.Model):
                 for notice in notices
             ]
         )
+
+    @api.model
+    def _record_statements(self, customers):
+        """One entry per statement of account emailed."""
+        return self._record(
+            [
+                {
+                    "partner_id": customer.id,
+                    "kind": "statement",
+                    "summary": self.env._(
+                        "Statement of account sent to %(email)s", email=customer.email
+                    ),
+                }
+                for customer in customers
+            ]
+        )

@@ -65,14 +65,17 @@ class AccountDunningLevel(models.Model):
         ondelete="cascade",
     )
     company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
+    # Day counts of a level are not added up when levels are grouped.
     delay = fields.Integer(
         string="Delay (days)",
         required=True,
+        aggregator=None,
         help="Days after the due date. A negative value sends a reminder before the due date.",
     )
     min_interval = fields.Integer(
         string="Minimum Interval (days)",
         default=7,
+        aggregator=None,
         help="Minimum number of days since the previous notice of the invoice.",
     )
     # Channels: any combination.
@@ -103,6 +106,7 @@ class AccountDunningLevel(models.Model):
     )
     payment_deadline_days = fields.Integer(
         string="Payment Deadline (days)",
+        aggregator=None,
         help="Final payment deadline stated in the letter, in days from the notice date.",
     )
     escalation = fields.Selection(selection=ESCALATIONS, default="none", required=True)

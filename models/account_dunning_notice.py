@@ -10,15 +10,15 @@ NOTICE_STATES = [
     ("cancel", "Cancelled"),
 ]
 EMAIL_STATES = [
-    *(("none", "None"), ("pending", "Waiting"), ("queued", "Queued"), ("sent", "Sent")),
+    *(("none", "No email"), ("pending", "Waiting"), ("queued", "Queued"), ("sent", "Sent")),
     *(("bounced", "Bounced"), ("fallback", "No address: letter instead"), ("failed", "Failed")),
 ]
 # An email was queued for the notice (delivered or not).
 EMAILED_STATES = ("pending", "queued", "sent", "bounced", "failed")
 # The email did not reach the customer: it can be sent again.
 EMAIL_RETRY_STATES = ("failed", "bounced")
-LETTER_STATES = [("none", "None"), ("to_print", "To Print"), ("printed", "Printed")]
-ACTIVITY_STATES = [("none", "None"), ("created", "Created")]
+LETTER_STATES = [("none", "No letter"), ("to_print", "To Print"), ("printed", "Printed")]
+ACTIVITY_STATES = [("none", "No call"), ("created", "Call created")]
 # What a notice states and did: written by the run and the notice's actions alone.
 NOTICE_SERVER_FIELDS = (
     *("name", "company_id", "run_id", "partner_id", "currency_id", "level_id", "date"),
@@ -66,6 +66,10 @@ class AccountDunningNotice(models.Model):
         check_company=True,
     )
     letter_kind = fields.Selection(related="level_id.letter_kind")
+    # What a held notice says of itself: why it waits, what it will send.
+    level_auto_execute = fields.Boolean(related="level_id.auto_execute")
+    level_send_email = fields.Boolean(related="level_id.send_email")
+    level_send_letter = fields.Boolean(related="level_id.send_letter")
     date = fields.Date(required=True, readonly=True, index=True)
     payment_deadline = fields.Date(help="Final payment deadline stated in the letter.")
     state = fields.Selection(selection=NOTICE_STATES, default="draft", required=True, tracking=True)
@@ -201,9 +205,8 @@ class AccountDunningNotice(models.Model):
     # ------------------------------------------------------------
 
     def action_send(self):
-        """Send notices held for a human check (levels that are not automatic), one
-        or a selection: each is checked again as it leaves; those not waiting to be
-        sent, or whose debt was paid meanwhile, are reported, not sent."""
+        """Send notices held for a check, one or a selection, each read again as it
+        leaves: those not waiting, or paid meanwhile, are reported, not sent."""
         self.check_access("write")
         drafts = self.filtered(lambda notice: notice.state == "draft")
         if not drafts:
@@ -270,6 +273,16 @@ class AccountDunningNotice(models.Model):
         action["close_on_report_download"] = True
         return action
 
+    def action_preview_email(self):
+        """The email this notice sends, rendered for its customer, before it is sent."""
+        self.ensure_one()
+        return self.env["account.dunning.notice.send"]._prepare_preview_email_action(self)
+
+    def action_preview_letter(self):
+        """The letter as it would print, in the browser, before it is sent."""
+        self.ensure_one()
+        return self.env["account.dunning.notice.send"]._prepare_preview_letter_action(self)
+
     def action_view_invoices(self):
         self.ensure_one()
         return {
@@ -316,8 +329,7 @@ class AccountDunningNotice(models.Model):
         return self._get_portal_payable_breakdown()["amount"]
 
     def _get_portal_payable_breakdown(self):
-        """The page's sum, from the open invoices to the amount to pay (see
-        account.move._get_dunning_payable_breakdown)."""
+        """The page's sum (see account.move._get_dunning_payable_breakdown)."""
         self.ensure_one()
         return self._get_portal_payable_moves()._get_dunning_payable_breakdown(
             self.company_id, self.partner_id, self.currency_id

@@ -36,7 +36,7 @@ class AccountDunningNoticeLine(models.Model):
     amount_residual = fields.Monetary(string="Amount Due")
     invoice_date = fields.Date()
     invoice_date_due = fields.Date(string="Due Date")
-    days_overdue = fields.Integer()
+    days_overdue = fields.Integer(aggregator=None)  # days are not added up
 
     _sql_constraints = [
         (

@@ -1,6 +1,7 @@
 import logging
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.modules import module
 from odoo.tools import split_every
 
@@ -386,6 +387,47 @@ class AccountDunningNoticeSend(models.AbstractModel):
     # ------------------------------------------------------------
     # BUSINESS METHODS: letters
     # ------------------------------------------------------------
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: previews of a held notice
+    # ------------------------------------------------------------
+
+    @api.model
+    def _prepare_preview_email_action(self, notice):
+        """The email this notice sends, rendered for its customer (Odoo's template
+        preview), before anyone sends it."""
+        template = notice.level_id.mail_template_id
+        if not template:
+            raise UserError(
+                self.env._("Level “%(level)s” has no email template.", level=notice.level_id.name)
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Email of %(notice)s", notice=notice.name),
+            "res_model": "mail.template.preview",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "default_mail_template_id": template.id,
+                "default_resource_ref": f"{notice._name},{notice.id}",
+                # The preview renders the attached letter too: it must not be kept on
+                # the notice as the letter sent.
+                "report_pdf_no_attachment": True,
+            },
+        }
+
+    @api.model
+    def _prepare_preview_letter_action(self, notice):
+        """The letter as it would print, in the browser: nothing is kept on the
+        notice as the letter sent (see action_report_dunning_notice's attachment)."""
+        action = self.env.ref("account_dunning.action_report_dunning_notice").report_action(
+            notice, config=False
+        )
+        action["report_type"] = "qweb-html"
+        # Printed from the preview, the PDF is not kept as the letter sent either.
+        action["context"] = dict(action.get("context") or {}, report_pdf_no_attachment=True)
+        return action
 
     @api.model
     def _action_print_letters(self, notices):

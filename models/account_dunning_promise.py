@@ -56,7 +56,10 @@ class AccountDunningPromise(models.Model):
         required=True,
         precompute=True,
     )
-    amount = fields.Monetary(string="Promised Amount", required=True, tracking=True)
+    # Not added up when grouped: promises of one invoice (open, then broken) overlap.
+    amount = fields.Monetary(
+        string="Promised Amount", required=True, tracking=True, aggregator=None
+    )
     date = fields.Date(string="Promised Date", required=True, tracking=True)
     note = fields.Text()
     user_id = fields.Many2one(
@@ -143,6 +146,7 @@ class AccountDunningPromise(models.Model):
         for promise in promises.sudo():
             promise.residual_at_promise = sum(promise.move_ids.mapped("amount_residual"))
         promises._record_events()
+        promises._action_close_follow_ups()
         return promises
 
     # ------------------------------------------------------------
@@ -233,6 +237,26 @@ class AccountDunningPromise(models.Model):
                     promise=promise.display_name,
                 ),
                 collector,
+            )
+
+    def _action_close_follow_ups(self):
+        """A new promise answers the follow-ups of the customer's promises not kept
+        (see _action_resume): they are marked done, naming the new promise."""
+        for promise in self:
+            settled = self.search(
+                [
+                    ("partner_id", "=", promise.partner_id.id),
+                    ("company_id", "=", promise.company_id.id),
+                    ("state", "in", ("broken", "partial")),
+                    ("activity_id", "!=", False),
+                ]
+            )
+            if not settled.activity_id:
+                continue
+            # sudo: the follow-up may be another collector's; taking a new promise
+            # answers it, and who may take one is checked by the access rights.
+            settled.activity_id.sudo().action_feedback(
+                feedback=self.env._("New promise to pay: %(promise)s", promise=promise.display_name)
             )
 
     def _get_state_label(self):

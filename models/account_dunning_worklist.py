@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .mail_activity import DUNNING_CALL_TYPE
@@ -106,7 +106,8 @@ class AccountDunningWorklist(models.Model):
         readonly=True,
         help="Held back by open disputes, and the open amount of blocked invoices.",
     )
-    days_overdue = fields.Integer(string="Oldest Days Overdue", readonly=True)
+    # Days are not added up when the list is grouped.
+    days_overdue = fields.Integer(string="Oldest Days Overdue", readonly=True, aggregator=None)
     promise_date = fields.Date(
         string="Promised Date", readonly=True, help="The date of the open promise to pay, if any."
     )
@@ -163,10 +164,50 @@ class AccountDunningWorklist(models.Model):
         readonly=True,
         help="The last notice, call or statement in the customer's collection history.",
     )
+    attention = fields.Char(
+        compute="_compute_attention",
+        help="Why the row stands out: credit hold, a broken promise or plan, a missed"
+        " installment, a notice waiting for its check.",
+    )
+
+    # ------------------------------------------------------------
+    # COMPUTE METHODS
+    # ------------------------------------------------------------
+
+    @api.depends(
+        "credit_hold", "promise_broken", "plan_broken", "installment_missed", "notice_to_check"
+    )
+    def _compute_attention(self):
+        for row in self:
+            row.attention = ", ".join(
+                label
+                for flag, label in (
+                    (row.credit_hold, self.env._("Credit hold")),
+                    (row.promise_broken, self.env._("Promise broken")),
+                    (row.plan_broken, self.env._("Plan broken")),
+                    (row.installment_missed, self.env._("Installment missed")),
+                    (row.notice_to_check, self.env._("Notice to check")),
+                )
+                if flag
+            )
 
     # ------------------------------------------------------------
     # ACTION METHODS
     # ------------------------------------------------------------
+
+    def action_open_customer(self):
+        """The customer's form on its Collections tab: open items, history, promises,
+        plans, Log Call."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.partner_id.display_name,
+            "res_model": "res.partner",
+            "res_id": self.partner_id.id,
+            "view_mode": "form",
+            "views": [(self.env.ref("account_dunning.res_partner_view_form_dunning").id, "form")],
+            "target": "current",
+        }
 
     def action_log_call(self):
         """Log a call to this customer, closing its due collection call if any."""

@@ -30,6 +30,7 @@ DUNNING_PARTNER_FIELDS = (
     "dunning_payment_day",
 )
 DEPOSIT_PARTNER_FIELDS = ("deposit_policy", "deposit_percent")
+STATEMENT_TEMPLATE = "account_dunning.mail_template_dunning_statement"
 
 
 class ResPartner(models.Model):
@@ -301,9 +302,23 @@ class ResPartner(models.Model):
         return partner._get_dunning_plan_action(moves)
 
     def action_dunning_send_statement(self):
-        """Email the customer its statement of account."""
-        self._action_send_dunning_statement()
-        return True
+        """The statement email in Odoo's composer, its PDF attached, to read and send."""
+        customer = self.commercial_partner_id
+        customer._check_dunning_statement_recipients()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Send Statement of Account"),
+            "res_model": "mail.compose.message",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "default_model": self._name,
+                "default_res_ids": customer.ids,
+                "default_template_id": self.env.ref(STATEMENT_TEMPLATE).id,
+                "default_email_layout_xmlid": DUNNING_EMAIL_LAYOUT,
+                "dunning_statement_sent": True,
+            },
+        }
 
     def action_dunning_print_dossier(self):
         """The collection dossier for an agency or a lawyer."""
@@ -529,12 +544,20 @@ class ResPartner(models.Model):
 
     def _action_send_dunning_statement(self):
         """Queue the statement of account of these customers in Odoo's mail queue and
-        record it in their history. A customer without an email address is refused
-        with a clear message, naming it."""
+        record it in their history."""
+        customers = self.commercial_partner_id
+        customers._check_dunning_statement_recipients()
+        template = self.env.ref(STATEMENT_TEMPLATE)
+        for customer in customers:
+            template.send_mail(customer.id, email_layout_xmlid=DUNNING_EMAIL_LAYOUT)
+        customers._record_dunning_statement()
+        return customers
+
+    def _check_dunning_statement_recipients(self):
+        """Refuse any user but a dunning user, and customers without an email."""
         if not self._dunning_user_can_edit():
             raise AccessError(_("Only dunning users send statements of account."))
-        customers = self.commercial_partner_id
-        no_email = customers.filtered(lambda partner: not partner.email)
+        no_email = self.filtered(lambda partner: not partner.email)
         if no_email:
             raise UserError(
                 _(
@@ -542,24 +565,12 @@ class ResPartner(models.Model):
                     customers=", ".join(no_email.mapped("display_name")),
                 )
             )
-        template = self.env.ref("account_dunning.mail_template_dunning_statement")
-        for customer in customers:
-            template.send_mail(customer.id, email_layout_xmlid=DUNNING_EMAIL_LAYOUT)
+
+    def _record_dunning_statement(self):
+        """The statement sent to these customers, on their record and history."""
         # sudo: the statement date is a fact of what was sent, not a user input.
-        customers.sudo().dunning_statement_date = fields.Date.context_today(self)
-        self.env["account.dunning.event"]._record(
-            [
-                {
-                    "partner_id": customer.id,
-                    "kind": "statement",
-                    "summary": self.env._(
-                        "Statement of account sent to %(email)s", email=customer.email
-                    ),
-                }
-                for customer in customers
-            ]
-        )
-        return customers
+        self.sudo().dunning_statement_date = fields.Date.context_today(self)
+        self.env["account.dunning.event"]._record_statements(self)
 
     def _get_dunning_collector(self):
         """Who works this customer in the current company (see the policy's

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import Form, HttpCase, tagged
 
 from .common import DunningTestCommon
 from .test_dunning_letters import pdf_qr_codes, pdf_text
@@ -81,11 +81,24 @@ class TestCollectionDocuments(DunningTestCommon, HttpCase):
 
     def test_sending_the_statement_queues_it_and_keeps_it_on_record(self):
         self._invoice(200.0, 10)
-        self.customer.with_user(self.collector).with_context(
-            force_report_rendering=True
-        ).action_dunning_send_statement()
+        customer = self.customer.with_user(self.collector).with_context(force_report_rendering=True)
+        # Send Statement opens the email to read first, its PDF attached: nothing left yet.
+        action = customer.action_dunning_send_statement()
+        composer = Form(
+            self.env["mail.compose.message"]
+            .with_user(self.collector)
+            .with_context(action["context"], force_report_rendering=True)
+        )
+        self.assertIn("Lakeside Joinery", composer.body)
+        self.assertEqual(len(composer.attachment_ids), 1)
+        self.assertFalse(self.customer.dunning_statement_date)
+        composer.save().action_send_mail()
         mail = self.env["mail.mail"].search(
-            [("model", "=", "res.partner"), ("res_id", "=", self.customer.id)]
+            [
+                ("model", "=", "res.partner"),
+                ("res_id", "=", self.customer.id),
+                ("recipient_ids", "in", self.customer.ids),
+            ]
         )
         self.assertEqual(mail.recipient_ids, self.customer)
         self.assertEqual(mail.attachment_ids.mimetype, "application/pdf")

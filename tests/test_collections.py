@@ -1,5 +1,6 @@
 from freezegun import freeze_time
 
+from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
@@ -50,6 +51,29 @@ class TestCollections(DunningTestCommon):
         )
         self.assertIn("Broken", promise.activity_id.summary)
         self.assertEqual(self._events("promise").mapped("summary")[-1].rsplit(": ", 1)[1], "Broken")
+
+    def test_a_new_promise_answers_the_broken_ones_follow_up(self):
+        self._run_dunning(day(7))
+        broken = self._promise(self.invoice, 1200.0, day(20))
+        with freeze_time(day(24)):
+            self._run_dunning(day(24))
+            follow_up = broken.activity_id
+            self.assertEqual(broken.state, "broken")
+            self.assertTrue(follow_up)
+            # The collector calls and gets a new promise: the follow-up is done.
+            self.env["account.dunning.promise"].with_user(self.collector).create(
+                {
+                    "partner_id": self.customer.id,
+                    "move_ids": [Command.set(self.invoice.ids)],
+                    "amount": 1200.0,
+                    "date": day(40),
+                }
+            )
+        self.assertFalse(follow_up.exists(), "the follow-up is done")
+        self.assertTrue(
+            self.customer.message_ids.filtered(lambda m: "New promise to pay" in (m.body or "")),
+            "said in the chatter",
+        )
 
     def test_a_kept_promise_does_not_resume_the_ladder(self):
         self._run_dunning(day(7))

@@ -7,7 +7,7 @@ from pathlib import Path
 from unittest.mock import patch
 
 from odoo.exceptions import UserError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import Form, HttpCase, tagged
 from odoo.tools import format_date
 from odoo.tools.pdf import PdfFileReader
 
@@ -412,6 +412,27 @@ class TestDunningLetters(DunningTestCommon, HttpCase):
             self.assertEqual(len(mail.attachment_ids), 1)
             self._assert_in(notice.name, pdf_text(mail.attachment_ids.raw))
             self._assert_in(notice.partner_id.name, pdf_text(mail.attachment_ids.raw))
+
+    def test_previewing_a_held_notice_keeps_no_letter(self):
+        notice, _invoices = self._letter([500.0], 50)
+        self.assertEqual((notice.state, notice.letter_kind), ("draft", "final"))
+        action = notice.action_preview_email()
+        # Odoo's template preview renders the email and its attached letter.
+        preview = Form(
+            self.env["mail.template.preview"].with_context(
+                action["context"], force_report_rendering=True
+            )
+        )
+        self._assert_in(self.customer.name, preview.body_html)
+        self._assert_in(notice.name, preview.subject)
+        letter = notice.action_preview_letter()
+        self.assertEqual(letter["report_type"], "qweb-html")
+        # Printed from the letter's preview: not kept either.
+        report = self.env.ref("account_dunning.action_report_dunning_notice")
+        report.with_context(letter["context"], force_report_rendering=True)._render_qweb_pdf(
+            report, res_ids=notice.ids
+        )
+        self.assertFalse(self._kept_letter(notice), "the letter sent is the one sent")
 
     def _kept_letter(self, notice):
         return self.env["ir.attachment"].search(

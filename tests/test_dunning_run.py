@@ -511,6 +511,29 @@ class TestDunningRun(DunningTestCommon):
         self.assertEqual(run.trigger, "manual")
         self.assertEqual(self.invoice.dunning_level_id, self.level_friendly)
 
+    def test_preview_follows_its_date_and_explains_an_empty_result(self):
+        wizard = self.env["account.dunning.run.wizard"].create({"date": day(7)})
+        wizard.action_preview()
+        self.assertEqual(wizard.line_count, len(wizard.line_ids))
+        self.assertIn(self.customer, wizard.line_ids.partner_id)
+        # Back to a day when nothing is due: the preview shown is that day's.
+        with Form(wizard) as form:
+            form.date = day(-30)
+            self.assertEqual((form.line_count, len(form.line_ids)), (0, 0))
+            self.assertTrue(form.previewed)
+        self.env["account.dunning.promise"].create(
+            {
+                "partner_id": self.customer.id,
+                "move_ids": [fields.Command.set(self.invoice.ids)],
+                "amount": 1200.0,
+                "date": day(20),
+            }
+        )
+        wizard.date = day(7)
+        wizard.action_preview()
+        self.assertFalse(wizard.line_ids.filtered(lambda line: line.partner_id == self.customer))
+        self.assertIn("Promise to pay not yet due: 1", wizard.skip_summary)
+
     def test_notices_hidden_from_salespeople(self):
         salesman = self._create_user("run_salesman", "sales_team.group_sale_salesman")
         notice = self._run_dunning(day(7)).notice_ids

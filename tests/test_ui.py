@@ -96,8 +96,9 @@ class TestDunningUi(HttpCase):
         self._check(
             f"/odoo/action-account.action_move_out_invoice_type/{self.invoice.id}",
             [
-                ("click", ".o_notebook a[name='other_info']"),
-                ("wait", "div[name='dunning_level_id']"),
+                # How late and at which level: in the header, not under Other Info.
+                ("wait", "div[name='dunning_status'] div[name='dunning_level_id']"),
+                ("wait", "div[name='dunning_status'] div[name='dunning_days_overdue']"),
                 ("click", ".o_notebook a[name='dunning_history']"),
                 ("wait", "div[name='dunning_notice_line_ids'] .o_data_row"),
             ],
@@ -132,7 +133,12 @@ class TestDunningUi(HttpCase):
             company_id=self.company.id,
         )
         customer = self.env["res.partner"].create(
-            {"name": "Tourmaline Tiles", "is_company": True, "email": "tiles@example.com"}
+            {
+                "name": "Tourmaline Tiles",
+                "is_company": True,
+                "email": "tiles@example.com",
+                "phone": "+1 555 0100",
+            }
         )
         customer.with_company(self.company).dunning_responsible_id = collector
         today = fields.Date.today()
@@ -156,6 +162,20 @@ class TestDunningUi(HttpCase):
                 "last_dunning_date": fields.Date.subtract(today, days=13),
             }
         )
+        # An earlier promise was broken: its follow-up waits for the collector.
+        broken = self.env["account.dunning.promise"].create(
+            {
+                "company_id": self.company.id,
+                "partner_id": customer.id,
+                "move_ids": [Command.set(invoice.ids)],
+                "amount": 640.0,
+                "date": fields.Date.subtract(today, days=30),
+            }
+        )
+        self.env["account.dunning.promise"]._action_check_due(self.company, today)
+        self.assertEqual(broken.state, "broken")
+        follow_up = broken.activity_id
+        self.assertEqual(follow_up.user_id, collector)
         (
             self.env["account.dunning.run"]
             .with_company(self.company)
@@ -163,7 +183,11 @@ class TestDunningUi(HttpCase):
             ._run_dunning()
         )
         call = self.env["mail.activity"].search(
-            [("res_model", "=", "res.partner"), ("res_id", "=", customer.id)]
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "=", customer.id),
+                ("id", "!=", follow_up.id),
+            ]
         )
         self.assertEqual(
             (call.activity_type_id, call.user_id),
@@ -182,7 +206,13 @@ class TestDunningUi(HttpCase):
             login=collector.login,
         )
         self.assertFalse(call.exists(), "the call is done")
-        promise = self.env["account.dunning.promise"].search([("partner_id", "=", customer.id)])
+        self.assertFalse(
+            self.env["mail.activity"].search([("id", "=", follow_up.id)]),
+            "the new promise answers the broken one's follow-up",
+        )
+        promise = self.env["account.dunning.promise"].search(
+            [("partner_id", "=", customer.id), ("state", "=", "open")]
+        )
         self.assertRecordValues(
             promise,
             [
@@ -206,10 +236,72 @@ class TestDunningUi(HttpCase):
                 ("click", ".o_notebook a[name='dunning']"),
                 ("wait", "div[name='dunning_event_ids'] .o_data_row"),
                 ("wait", "div[name='dunning_event_ids'] td[name='call_outcome']"),
-                ("scroll", "div[name='dunning_event_ids']"),
+                ("scroll", ".o_notebook a[name='dunning']"),
             ],
             screenshot="customer-history",
             login=collector.login,
+        )
+
+    def test_held_final_demand_previewed_then_sent(self):
+        collector = new_test_user(
+            self.env,
+            login="tour_final",
+            name="Fin Collector",
+            groups="account_dunning.group_dunning_user",
+            company_id=self.company.id,
+        )
+        customer = self.env["res.partner"].create(
+            {"name": "Final Frames", "is_company": True, "email": "frames@example.com"}
+        )
+        today = fields.Date.today()
+        levels = self.company.dunning_policy_id._get_ordered_levels()
+        second = levels.filtered(lambda level: level.letter_kind == "second")
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "company_id": self.company.id,
+                "partner_id": customer.id,
+                "invoice_date": fields.Date.subtract(today, days=80),
+                "invoice_date_due": fields.Date.subtract(today, days=50),
+                "invoice_line_ids": [
+                    Command.create({"name": "Frames", "quantity": 1, "price_unit": 880.0})
+                ],
+            }
+        )
+        invoice.action_post()
+        invoice.write(
+            {
+                "dunning_level_id": second.id,
+                "last_dunning_date": fields.Date.subtract(today, days=15),
+            }
+        )
+        run = (
+            self.env["account.dunning.run"]
+            .with_company(self.company)
+            .create({"company_id": self.company.id})
+            ._run_dunning()
+        )
+        notice = run.notice_ids.filtered(lambda notice: notice.partner_id == customer)
+        self.assertRecordValues(notice, [{"state": "draft", "letter_kind": "final"}])
+        url = f"/odoo/action-account_dunning.action_account_dunning_notice/{notice.id}"
+        if os.environ.get("ACCOUNT_DUNNING_SCREENSHOTS"):
+            self._check(
+                url,
+                [
+                    ("click", "button[name='action_preview_email']"),
+                    ("wait", ".modal div[name='body_html'] table"),
+                ],
+                screenshot="held-notice-preview",
+                login=collector.login,
+            )
+
+        self.start_tour(url, "account_dunning_held_notice", login=collector.login)
+        self.assertRecordValues(
+            notice, [{"state": "sending", "email_state": "pending", "letter_state": "to_print"}]
+        )
+        self.assertFalse(
+            self.env["account.dunning.notice.send"]._get_kept_letters(notice),
+            "a preview keeps no letter on the notice as the letter sent",
         )
 
     def _activity(self, partner, dunning_call):

@@ -134,6 +134,31 @@ class TestWorklist(DunningTestCommon):
             self.assertFalse(call.exists())
             self.assertFalse(self._row().call_date, "a call done is no longer due")
 
+    def test_a_row_says_why_it_stands_out_and_opens_its_customer(self):
+        self._invoice(1200.0, DUE)
+        self.customer.write({"dunning_credit_hold": True, "phone": "+1 555 0199"})
+        with freeze_time(day(14)):
+            self._run_dunning(day(7))
+            row = self._row().with_user(self.collector)
+            self.assertEqual(row.attention, "Credit hold")
+            action = row.action_open_customer()
+            self.assertEqual(
+                (action["res_model"], action["res_id"]), ("res.partner", self.customer.id)
+            )
+            self.assertEqual(
+                action["views"],
+                [(self.env.ref("account_dunning.res_partner_view_form_dunning").id, "form")],
+            )
+            # Log Call says whom to call and what is owed.
+            log_call = row.action_log_call()
+            wizard = (
+                self.env["account.dunning.call.outcome"]
+                .with_user(self.collector)
+                .with_context(**log_call["context"])
+                .create({"outcome": "reached"})
+            )
+            self.assertEqual((wizard.phone, wizard.amount_overdue), ("+1 555 0199", 1200.0))
+
     def test_only_accounting_users_read_it(self):
         self._invoice(100.0, "2026-06-01")
         salesperson = self._create_user("worklist_seller", "sales_team.group_sale_salesman")

@@ -22,6 +22,9 @@ class AccountDunningCallOutcome(models.TransientModel):
     # ------------------------------------------------------------
 
     partner_id = fields.Many2one(comodel_name="res.partner", string="Customer", required=True)
+    # Whom to call and what to ask, in the dialog itself.
+    phone = fields.Char(related="partner_id.phone")
+    mobile = fields.Char(related="partner_id.mobile")
     company_id = fields.Many2one(
         comodel_name="res.company", required=True, default=lambda self: self.env.company
     )
@@ -37,6 +40,11 @@ class AccountDunningCallOutcome(models.TransientModel):
         domain="[('dunning_open', '=', True), ('commercial_partner_id', '=', partner_id)]",
     )
     currency_id = fields.Many2one(comodel_name="res.currency", compute="_compute_currency_id")
+    amount_overdue = fields.Monetary(
+        string="Overdue",
+        compute="_compute_amount_overdue",
+        help="What the customer's overdue invoices in this currency still owe.",
+    )
     promise_amount = fields.Monetary(string="Promised Amount")
     promise_date = fields.Date(string="Promised Date")
     dispute_amount = fields.Monetary(string="Disputed Amount")
@@ -76,6 +84,19 @@ class AccountDunningCallOutcome(models.TransientModel):
     def _compute_currency_id(self):
         for wizard in self:
             wizard.currency_id = wizard.move_ids[:1].currency_id or wizard.company_id.currency_id
+
+    @api.depends("partner_id", "company_id", "currency_id")
+    def _compute_amount_overdue(self):
+        today = fields.Date.context_today(self)
+        for wizard in self:
+            partner = wizard.partner_id.commercial_partner_id.with_company(wizard.company_id)
+            overdue = self.env["account.move"].search(
+                [
+                    *partner._get_dunning_overdue_domain(partner, today),
+                    ("currency_id", "=", wizard.currency_id.id),
+                ]
+            )
+            wizard.amount_overdue = sum(overdue.mapped("amount_residual"))
 
     # ------------------------------------------------------------
     # ONCHANGE METHODS

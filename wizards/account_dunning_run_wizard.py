@@ -1,6 +1,6 @@
-from collections import defaultdict
+from collections import Counter, defaultdict
 
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 
 
 class AccountDunningRunWizard(models.TransientModel):
@@ -14,28 +14,34 @@ class AccountDunningRunWizard(models.TransientModel):
     previewed = fields.Boolean(readonly=True)
     examined_count = fields.Integer(string="Invoices Examined", readonly=True)
     skip_count = fields.Integer(string="Skipped", readonly=True)
+    skip_summary = fields.Text(
+        string="Why Skipped",
+        readonly=True,
+        help="The invoices the run would leave alone, by reason.",
+    )
     line_ids = fields.One2many(
         comodel_name="account.dunning.run.wizard.line", inverse_name="wizard_id", readonly=True
     )
+    line_count = fields.Integer(readonly=True)
+
+    # ------------------------------------------------------------
+    # ONCHANGE METHODS
+    # ------------------------------------------------------------
+
+    @api.onchange("date", "company_id")
+    def _onchange_date(self):
+        # A preview shown is the preview of the date shown: never another day's.
+        if self.previewed and self.date and self.company_id:
+            self._set_preview()
+
+    # ------------------------------------------------------------
+    # ACTION METHODS
+    # ------------------------------------------------------------
 
     def action_preview(self):
         """Dry run: show what would be sent, writing nothing but this preview."""
         self.ensure_one()
-        plan = self.env["account.dunning.run"]._prepare_dunning_plan(self.company_id, self.date)
-        groups = defaultdict(list)
-        for row in plan["dunnings"]:
-            groups[row["partner_id"], row["currency_id"], row["level_id"]].append(row)
-        self.line_ids = [fields.Command.clear()] + [
-            fields.Command.create(self._prepare_preview_line_values(key, rows))
-            for key, rows in groups.items()
-        ]
-        self.write(
-            {
-                "previewed": True,
-                "examined_count": plan["examined"],
-                "skip_count": len(plan["skips"]),
-            }
-        )
+        self._set_preview()
         return {
             "type": "ir.actions.act_window",
             "res_model": self._name,
@@ -60,6 +66,38 @@ class AccountDunningRunWizard(models.TransientModel):
             "view_mode": "form",
             "target": "current",
         }
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS
+    # ------------------------------------------------------------
+
+    def _set_preview(self):
+        """What a run on this date would send, and why the rest waits."""
+        plan = self.env["account.dunning.run"]._prepare_dunning_plan(self.company_id, self.date)
+        groups = defaultdict(list)
+        for row in plan["dunnings"]:
+            groups[row["partner_id"], row["currency_id"], row["level_id"]].append(row)
+        labels = dict(
+            self.env["account.dunning.run.log"]._fields["reason"]._description_selection(self.env)
+        )
+        reasons = Counter(reason for _partner, _move, reason in plan["skips"])
+        self.update(
+            {
+                "line_ids": [fields.Command.clear()]
+                + [
+                    fields.Command.create(self._prepare_preview_line_values(key, rows))
+                    for key, rows in groups.items()
+                ],
+                "line_count": len(groups),
+                "previewed": True,
+                "examined_count": plan["examined"],
+                "skip_count": len(plan["skips"]),
+                "skip_summary": "\n".join(
+                    _("%(reason)s: %(count)s", reason=labels[reason], count=count)
+                    for reason, count in reasons.most_common()
+                ),
+            }
+        )
 
     def _prepare_preview_line_values(self, key, rows):
         partner_id, currency_id, level_id = key
