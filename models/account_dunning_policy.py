@@ -389,6 +389,8 @@ class AccountDunningPolicy(models.Model):
                 plan["next_level_dates"][row["move_id"]] = current
         for row in plan["dunnings"]:
             row["next_level_date"] = next_date(row, row["level_id"], on_date)
+            # Written once, with its new level (account.dunning.run._apply_levels).
+            plan["next_level_dates"].pop(row["move_id"], None)
 
     @api.model
     def _plan_credits(self, plan, rows, credits, customers):
