@@ -6,8 +6,17 @@
     "demand letters, escalation and deposits before work starts",
     "author": "account_dunning developers",
     "license": "LGPL-3",
-    "depends": ["account", "account_qr_code_sepa", "sale", "mail"],
-    "external_dependencies": {"python": ["num2words"]},
+    "depends": [
+        "account",
+        "account_qr_code_sepa",
+        "sale",
+        "mail",
+        # Text messages, letters by post and short links (Odoo's IAP services).
+        "sms",
+        "snailmail",
+        "link_tracker",
+    ],
+    "external_dependencies": {"python": ["num2words", "phonenumbers"]},
     "data": [
         "security/account_dunning_security.xml",
         "security/ir.model.access.csv",
