@@ -1,6 +1,6 @@
 {
     "name": "Dunning & Collections",
-    "version": "18.0.1.7.0",
+    "version": "18.0.1.8.0",
     "category": "Accounting/Accounting",
     "summary": "Collection ladder for overdue invoices: reminders, calls, "
     "demand letters, escalation and deposits before work starts",
@@ -32,6 +32,7 @@
         "report/account_dunning_payment_plan_templates.xml",
         "data/mail_templates_email_layouts.xml",
         "data/mail_template_data.xml",
+        "data/sms_template_data.xml",
         "data/account_dunning_policy_data.xml",
         "data/account_dunning_reference_rate_data.xml",
         "views/account_dunning_policy_views.xml",

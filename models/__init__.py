@@ -6,6 +6,8 @@ from . import account_dunning_run
 from . import account_dunning_run_log
 from . import account_dunning_notice
 from . import account_dunning_notice_send
+from . import account_dunning_notice_sms
+from . import account_dunning_notice_post
 from . import account_dunning_notice_line
 from . import account_dunning_charge
 from . import account_dunning_worklist
@@ -29,3 +31,5 @@ from . import ir_sequence
 from . import mail_activity
 from . import mail_mail
 from . import payment_transaction
+from . import sms_tracker
+from . import snailmail_letter

@@ -82,6 +82,8 @@ class AccountDunningEvent(models.Model):
         channels = {
             "email": self.env._("email"),
             "letter": self.env._("letter"),
+            "post": self.env._("letter by post"),
+            "sms": self.env._("text message"),
             "call": self.env._("call"),
         }
         vals_list = []
@@ -90,7 +92,9 @@ class AccountDunningEvent(models.Model):
                 label
                 for key, label in channels.items()
                 if (key == "email" and notice.email_state in EMAILED_STATES)
-                or (key == "letter" and notice.letter_state != "none")
+                or (key == "letter" and notice.letter_state in ("to_print", "printed"))
+                or (key == "post" and notice.letter_state in ("to_post", "posted", "post_failed"))
+                or (key == "sms" and notice.sms_state in ("pending", "sent"))
                 or (key == "call" and notice.activity_id)
             ]
             vals_list.append(
@@ -112,8 +116,9 @@ class AccountDunningEvent(models.Model):
         return self._record(vals_list)
 
     @api.model
-    def _record_letters(self, notices, kept):
-        """One entry per letter printed, with its PDF (`kept`: {notice id: attachment id})."""
+    def _record_letters(self, notices, kept, posted=False):
+        """One entry per letter printed (or `posted`), with its PDF (`kept`: {notice
+        id: attachment id})."""
         return self._record(
             [
                 {
@@ -122,7 +127,9 @@ class AccountDunningEvent(models.Model):
                     "kind": "letter",
                     "notice_id": notice.id,
                     "attachment_id": kept.get(notice.id, False),
-                    "summary": self.env._("Letter %(notice)s printed", notice=notice.name),
+                    "summary": self.env._("Letter %(notice)s posted", notice=notice.name)
+                    if posted
+                    else self.env._("Letter %(notice)s printed", notice=notice.name),
                 }
                 for notice in notices
             ]

@@ -13,6 +13,11 @@ LETTER_KINDS = [
     ("pre_legal", "Pre-legal notice"),
 ]
 
+SMS_WHEN = [
+    ("always", "Every customer with a mobile"),
+    ("no_email", "Customers without an email address"),
+]
+
 ESCALATIONS = [
     ("none", "None"),
     ("credit_hold", "Credit hold"),
@@ -87,6 +92,26 @@ class AccountDunningLevel(models.Model):
     )
     send_letter = fields.Boolean(string="Letter")
     letter_kind = fields.Selection(selection=LETTER_KINDS)
+    send_post = fields.Boolean(
+        string="Post the Letter",
+        help="Post this level's letters (and those sent instead of an email without"
+        " address) through Odoo's snailmail service, which costs IAP credits, instead of"
+        " printing them by hand. Needs the company's setting Post Dunning Letters.",
+    )
+    send_sms = fields.Boolean(string="Text Message")
+    sms_template_id = fields.Many2one(
+        comodel_name="sms.template",
+        string="Text Message Template",
+        domain=[("model", "=", "account.dunning.notice")],
+    )
+    sms_when = fields.Selection(
+        selection=SMS_WHEN,
+        string="Text Whom",
+        default="always",
+        required=True,
+        help="Every customer, or only those without an email address (then the text"
+        " message goes instead of the letter that replaces the email).",
+    )
     send_statement = fields.Boolean(
         string="Statement of Account",
         help="Also email the customer its statement of account: every open item with its aging.",
@@ -190,6 +215,8 @@ class AccountDunningLevel(models.Model):
         "mail_template_id",
         "send_letter",
         "letter_kind",
+        "send_sms",
+        "sms_template_id",
         "create_activity",
         "activity_user_mode",
         "activity_user_id",
@@ -240,6 +267,18 @@ class AccountDunningLevel(models.Model):
                 level=self.name,
                 template=self.mail_template_id.name,
             )
+        if self.send_sms and not self.sms_template_id:
+            return _(
+                "Dunning level “%(level)s”: sending a text message needs a text message template.",
+                level=self.name,
+            )
+        if self.sms_template_id and self.sms_template_id.model != "account.dunning.notice":
+            return _(
+                "Dunning level “%(level)s”: the text message template “%(template)s” must"
+                " be a template on dunning notices.",
+                level=self.name,
+                template=self.sms_template_id.name,
+            )
         if self.send_letter and not self.letter_kind:
             return _(
                 "Dunning level “%(level)s”: sending a letter needs a letter kind.",
@@ -260,15 +299,26 @@ class AccountDunningLevel(models.Model):
                 "Dunning level “%(level)s”: activities assigned to a fixed user need that user.",
                 level=self.name,
             )
-        if not (self.send_email or self.send_letter or self.create_activity) and (
+        if not (self.send_email or self.send_letter or self.send_sms or self.create_activity) and (
             self.escalation == "none"
         ):
             return _(
                 "Dunning level “%(level)s” does nothing: choose at least one channel "
-                "(email, letter, activity) or an escalation.",
+                "(email, letter, text message, activity) or an escalation.",
                 level=self.name,
             )
         return False
+
+    def _sends_sms(self, has_email):
+        """Whether this level texts a customer who has (`has_email`) an email
+        address or not."""
+        self.ensure_one()
+        return self.send_sms and (self.sms_when == "always" or not has_email)
+
+    def _posts_letters(self, company):
+        """Whether this level's letters are posted (not printed) for `company`."""
+        self.ensure_one()
+        return self.send_post and company.dunning_post_letters
 
     def _get_activity_user(self, company, collector):
         """Who calls for a notice of this level: its fixed user, else the customer's

@@ -17,7 +17,14 @@ EMAIL_STATES = [
 EMAILED_STATES = ("pending", "queued", "sent", "bounced", "failed")
 # The email did not reach the customer: it can be sent again.
 EMAIL_RETRY_STATES = ("failed", "bounced")
-LETTER_STATES = [("none", "No letter"), ("to_print", "To Print"), ("printed", "Printed")]
+LETTER_STATES = [
+    *(("none", "No letter"), ("to_print", "To Print"), ("printed", "Printed")),
+    *(("to_post", "To Post"), ("posted", "Posted"), ("post_failed", "Not Posted")),
+]
+SMS_STATES = [
+    *(("none", "No text message"), ("pending", "Waiting"), ("sent", "Sent")),
+    *(("failed", "Failed"), ("no_number", "No valid number"), ("opted_out", "Opted out")),
+]
 ACTIVITY_STATES = [("none", "No call"), ("created", "Call created")]
 # What a notice states and did: written by the run and the notice's actions alone.
 NOTICE_SERVER_FIELDS = (
@@ -25,7 +32,8 @@ NOTICE_SERVER_FIELDS = (
     *("payment_deadline", "state", "email_state", "email_failure_reason", "letter_state"),
     *("activity_state", "activity_id", "amount_residual", "amount_dunned", "invoice_count"),
     *("charge_move_id", "charges_waived", "charge_waiver_reason", "charge_refund_id"),
-    *("letter_qr_error", "fee_left_out", "amount_credits", "paid_online"),
+    *("letter_qr_error", "fee_left_out", "amount_credits", "paid_online", "sms_state"),
+    *("sms_failure_reason", "sms_message_id", "post_failure_reason", "snailmail_letter_id"),
 )
 
 
@@ -70,6 +78,7 @@ class AccountDunningNotice(models.Model):
     level_auto_execute = fields.Boolean(related="level_id.auto_execute")
     level_send_email = fields.Boolean(related="level_id.send_email")
     level_send_letter = fields.Boolean(related="level_id.send_letter")
+    level_send_sms = fields.Boolean(related="level_id.send_sms")
     date = fields.Date(required=True, readonly=True, index=True)
     payment_deadline = fields.Date(help="Final payment deadline stated in the letter.")
     state = fields.Selection(selection=NOTICE_STATES, default="draft", required=True, tracking=True)
@@ -80,6 +89,21 @@ class AccountDunningNotice(models.Model):
         readonly=True, copy=False, help="Why the email did not reach the customer."
     )
     letter_state = fields.Selection(selection=LETTER_STATES, default="none", required=True)
+    snailmail_letter_id = fields.Many2one(
+        comodel_name="snailmail.letter", string="Posted Letter", readonly=True, copy=False
+    )
+    post_failure_reason = fields.Char(
+        readonly=True, copy=False, help="Why the letter could not be posted."
+    )
+    sms_state = fields.Selection(
+        selection=SMS_STATES, string="Text Message", default="none", required=True
+    )
+    sms_failure_reason = fields.Char(
+        readonly=True, copy=False, help="Why the text message did not reach the customer."
+    )
+    sms_message_id = fields.Many2one(
+        comodel_name="mail.message", string="Text Message Sent", readonly=True, copy=False
+    )
     activity_state = fields.Selection(selection=ACTIVITY_STATES, default="none", required=True)
     activity_id = fields.Many2one(comodel_name="mail.activity", ondelete="set null", readonly=True)
     line_ids = fields.One2many(
@@ -229,9 +253,20 @@ class AccountDunningNotice(models.Model):
     def action_retry_email(self):
         """Queue again the emails that failed or bounced, e.g. after fixing the
         template, the mail server or the address."""
-        self.filtered(
-            lambda notice: notice.email_state in EMAIL_RETRY_STATES
-        )._queue_dunning_emails()
+        self.env["account.dunning.notice.send"]._queue_emails(
+            self.filtered(lambda notice: notice.email_state in EMAIL_RETRY_STATES)
+        )
+        return True
+
+    def action_retry_sms(self):
+        """Send again the text messages that failed, or had no valid number, e.g.
+        after fixing the number or buying credits."""
+        self.env["account.dunning.notice.sms"]._action_retry(self)
+        return True
+
+    def action_retry_post(self):
+        """Post again the letters that could not be posted (snailmail's retry)."""
+        self.env["account.dunning.notice.post"]._action_retry(self)
         return True
 
     def action_reprint_letter(self):
@@ -380,46 +415,7 @@ class AccountDunningNotice(models.Model):
 
     @api.model
     def _cron_send_dunning_emails(self):
-        self.env["account.dunning.notice.send"]._send_pending_emails()
-
-    def _queue_dunning_emails(self):
-        if not self:
-            return
-        self.check_access("write")
-        # sudo: the email state is the notice's record of what was done.
-        self.sudo().email_state = "pending"
-        self.env.ref("account_dunning.ir_cron_dunning_send_emails")._trigger()
-
-    def _update_delivery_state(self):
-        """A notice is sent once something left: its email reached the mail server
-        or its letter was printed; one with nothing to deliver (a call) at once."""
-        for notice in self.filtered(lambda notice: notice.state == "sending"):
-            nothing_to_deliver = (
-                notice.email_state in ("none", "fallback") and notice.letter_state == "none"
-            )
-            if (
-                nothing_to_deliver
-                or "sent" == notice.email_state
-                or notice.letter_state == "printed"
-            ):
-                notice.state = "sent"
-
-    def _update_email_delivery(self, failure_type, failure_reason):
-        """What Odoo's mail queue says of these notices' emails: sent, or failed
-        with its reason (see mail.mail._postprocess_sent_message)."""
-        if failure_type:
-            self.write({"email_state": "failed", "email_failure_reason": failure_reason})
-            for notice in self:
-                notice.message_post(
-                    body=self.env._(
-                        "The email of %(notice)s was not delivered: %(reason)s",
-                        notice=notice.name,
-                        reason=failure_reason or failure_type,
-                    )
-                )
-            return
-        self.write({"email_state": "sent", "email_failure_reason": False})
-        self._update_delivery_state()
+        self.env["account.dunning.notice.send"]._send_pending()
 
     def _message_receive_bounce(self, email, partner):
         # sudo: the delivery state is a fact of the mail gateway, not a user input.

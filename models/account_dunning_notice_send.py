@@ -29,10 +29,11 @@ class AccountDunningNoticeSend(models.AbstractModel):
 
     @api.model
     def _action_send(self, notices, sent_on=None):
-        """Send `notices` through the channels of their level: emails (a letter when
-        the email cannot go), letters to print, call activities, statements,
-        escalations; then invoice their charges and mark them sent. Sent on `sent_on`
-        (a held notice sent by hand): its payment deadline counts from that day."""
+        """Send `notices` through the channels of their level: emails, text messages,
+        letters to print or post (a letter, or a text message, when the email cannot
+        go), call activities, statements, escalations; then invoice their charges and
+        mark them sent. Sent on `sent_on` (a held notice sent by hand): its payment
+        deadline counts from that day."""
         if sent_on:
             for notice in notices.filtered(lambda notice: notice.level_id.payment_deadline_days):
                 notice.payment_deadline = fields.Date.add(
@@ -43,9 +44,15 @@ class AccountDunningNoticeSend(models.AbstractModel):
         fallbacks = notices.browse([notice.id for _kind, notice, _message in problems])
         fallbacks.email_state = "fallback"
         # Rendering waits for the email job, which feeds Odoo's mail queue in batches.
-        (emailed - fallbacks)._queue_dunning_emails()
+        self._queue_emails(emailed - fallbacks)
+        texted, sms_problems = self.env["account.dunning.notice.sms"]._action_prepare(notices)
+        problems += sms_problems
+        # A text message that goes replaces the letter of an email without address.
         letters = notices.filtered(lambda notice: notice.level_id.send_letter)
-        (letters | fallbacks).letter_state = "to_print"
+        letters |= fallbacks - texted.filtered(lambda notice: notice.sms_state == "pending")
+        posted = letters.filtered(lambda notice: notice.level_id._posts_letters(notice.company_id))
+        (letters - posted).letter_state = "to_print"
+        self.env["account.dunning.notice.post"]._action_queue(posted)
         callers = notices.filtered(lambda notice: notice.level_id.create_activity)
         problems += self._action_create_activities(callers)
         problems += self._action_send_statements(
@@ -58,7 +65,7 @@ class AccountDunningNoticeSend(models.AbstractModel):
             notice.charge_move_id = move
         notices.state = "sending"
         self.env["account.dunning.event"]._record_notices(notices)
-        notices._update_delivery_state()
+        self._update_delivery_state(notices)
         return problems
 
     @api.model
@@ -275,6 +282,10 @@ class AccountDunningNoticeSend(models.AbstractModel):
         notices.filtered(
             lambda notice: notice.email_state in ("pending", "queued")
         ).sudo().email_state = "none"
+        notices.filtered(lambda notice: notice.sms_state == "pending").sudo().sms_state = "none"
+        notices.filtered(
+            lambda notice: notice.letter_state == "to_post" and not notice.snailmail_letter_id
+        ).sudo().letter_state = "none"
         notices.filtered(lambda notice: not notice.charge_move_id)._action_cancel()
         # Said on each notice, and on its run, by the caller that records the problems.
         return [
@@ -287,8 +298,66 @@ class AccountDunningNoticeSend(models.AbstractModel):
         ]
 
     # ------------------------------------------------------------
+    # BUSINESS METHODS: delivery
+    # ------------------------------------------------------------
+
+    @api.model
+    def _update_delivery_state(self, notices):
+        """A notice is sent once something left: its email reached the mail server,
+        its text message the SMS service, or its letter was printed or posted; one
+        with nothing to deliver (a call, or no channel that could go) at once."""
+        for notice in notices.filtered(lambda notice: notice.state == "sending"):
+            nothing_to_deliver = (
+                notice.email_state in ("none", "fallback")
+                and notice.letter_state == "none"
+                and notice.sms_state in ("none", "no_number", "opted_out")
+            )
+            if (
+                nothing_to_deliver
+                or notice.email_state == "sent"
+                or notice.sms_state == "sent"
+                or notice.letter_state in ("printed", "posted")
+            ):
+                notice.state = "sent"
+
+    @api.model
+    def _update_email_delivery(self, notices, failure_type, failure_reason):
+        """What Odoo's mail queue says of `notices`' emails: sent, or failed with
+        its reason (see mail.mail._postprocess_sent_message)."""
+        if failure_type:
+            notices.write({"email_state": "failed", "email_failure_reason": failure_reason})
+            for notice in notices:
+                notice.message_post(
+                    body=self.env._(
+                        "The email of %(notice)s was not delivered: %(reason)s",
+                        notice=notice.name,
+                        reason=failure_reason or failure_type,
+                    )
+                )
+            return
+        notices.write({"email_state": "sent", "email_failure_reason": False})
+        self._update_delivery_state(notices)
+
+    # ------------------------------------------------------------
     # BUSINESS METHODS: emails
     # ------------------------------------------------------------
+
+    @api.model
+    def _queue_emails(self, notices):
+        """Give `notices`' emails to the email job."""
+        if not notices:
+            return
+        notices.check_access("write")
+        # sudo: the email state is the notice's record of what was done.
+        notices.sudo().email_state = "pending"
+        self.env.ref("account_dunning.ir_cron_dunning_send_emails")._trigger()
+
+    @api.model
+    def _send_pending(self):
+        """The job: emails, text messages and letters to post that wait for it."""
+        self._send_pending_emails()
+        self.env["account.dunning.notice.sms"]._send_pending()
+        self.env["account.dunning.notice.post"]._send_pending()
 
     @api.model
     def _send_pending_emails(self):
@@ -447,7 +516,7 @@ class AccountDunningNoticeSend(models.AbstractModel):
         )
         notices.check_access("write")
         notices.sudo().letter_state = "printed"  # sudo: the record of what was done
-        notices.sudo()._update_delivery_state()
+        self._update_delivery_state(notices.sudo())
         self.env["account.dunning.event"]._record_letters(notices, self._get_kept_letters(notices))
         body = self.env._("Letter printed (batch of %(count)s).", count=len(notices))
         notices._message_log_batch(bodies=dict.fromkeys(notices.ids, body))

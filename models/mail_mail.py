@@ -58,7 +58,9 @@ class MailMail(models.Model):
             notices = (
                 self.env["account.dunning.notice"].sudo().browse(notice_mails.mapped("res_id"))
             )
-            notices.exists()._update_email_delivery(failure_type, reason)
+            self.env["account.dunning.notice.send"].sudo()._update_email_delivery(
+                notices.exists(), failure_type, reason
+            )
         return super()._postprocess_sent_message(
             success_pids, failure_reason=failure_reason, failure_type=failure_type
         )

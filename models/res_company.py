@@ -17,6 +17,11 @@ class ResCompany(models.Model):
         help="Gets the dunning calls of customers who have no collector, when their "
         "policy names none either.",
     )
+    dunning_post_letters = fields.Boolean(
+        string="Post Dunning Letters",
+        help="Letters of levels set to post them go through Odoo's snailmail service"
+        " (IAP credits) instead of being printed by hand.",
+    )
     deposit_default_percent = fields.Float(
         string="Default Deposit Percentage",
         default=30.0,
@@ -106,6 +111,10 @@ class ResCompany(models.Model):
                 "delay": 7,
                 "send_email": True,
                 "mail_template_id": ref("account_dunning.mail_template_dunning_friendly").id,
+                # A customer without an email address gets a text message, not a letter.
+                "send_sms": True,
+                "sms_when": "no_email",
+                "sms_template_id": ref("account_dunning.sms_template_dunning_friendly").id,
             },
             {
                 "sequence": 30,

@@ -12,6 +12,10 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.dunning_collector_id",
         readonly=False,
     )
+    dunning_post_letters = fields.Boolean(
+        related="company_id.dunning_post_letters",
+        readonly=False,
+    )
     deposit_default_percent = fields.Float(
         related="company_id.deposit_default_percent",
         readonly=False,

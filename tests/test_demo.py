@@ -47,6 +47,7 @@ class TestDemoDay(HttpCase):
             set(run.notice_ids.partner_id.mapped("name")),
             {
                 "Brightline Studios",
+                "Lumen Bakery",
                 "Northwind Traders",
                 "Cobalt Engineering",
                 "Harbor Logistics",
@@ -54,6 +55,12 @@ class TestDemoDay(HttpCase):
                 "Oakridge Logistics",
             },
         )
+        # The customer without email is texted, not sent a letter to print (no IAP
+        # call leaves a test: the text message is on record, failed with the reason).
+        lumen = run.notice_ids.filtered(lambda notice: notice.partner_id.name == "Lumen Bakery")
+        self.assertEqual(lumen.letter_state, "none")
+        self.assertTrue(lumen.sms_message_id)
+        self.assertIn(lumen.sms_state, ("sent", "failed"))
         today = fields.Date.today()
         # Datetimes are stored in UTC; the end of today in UTC bounds them all.
         end_of_today = datetime.combine(today, time.max)

@@ -23,6 +23,9 @@ class AccountDunningRunWizard(models.TransientModel):
         comodel_name="account.dunning.run.wizard.line", inverse_name="wizard_id", readonly=True
     )
     line_count = fields.Integer(readonly=True)
+    # What the run costs in IAP credits (Odoo's sms and snailmail services).
+    sms_count = fields.Integer(string="Text Messages", readonly=True)
+    post_count = fields.Integer(string="Letters Posted", readonly=True)
 
     # ------------------------------------------------------------
     # ONCHANGE METHODS
@@ -81,13 +84,14 @@ class AccountDunningRunWizard(models.TransientModel):
             self.env["account.dunning.run.log"]._fields["reason"]._description_selection(self.env)
         )
         reasons = Counter(reason for _partner, _move, reason in plan["skips"])
+        lines = [self._prepare_preview_line_values(key, rows) for key, rows in groups.items()]
+        sms_count, post_count = self._add_customer_channels(lines)
         self.update(
             {
+                "sms_count": sms_count,
+                "post_count": post_count,
                 "line_ids": [fields.Command.clear()]
-                + [
-                    fields.Command.create(self._prepare_preview_line_values(key, rows))
-                    for key, rows in groups.items()
-                ],
+                + [fields.Command.create(line) for line in lines],
                 "line_count": len(groups),
                 "previewed": True,
                 "examined_count": plan["examined"],
@@ -98,6 +102,31 @@ class AccountDunningRunWizard(models.TransientModel):
                 ),
             }
         )
+
+    def _add_customer_channels(self, lines):
+        """Add to `lines` the channels that depend on the customer: a text message
+        to a number that takes one (see account.dunning.notice.sms), a letter
+        posted instead of printed, by the same rules as the run. Returns how many
+        text messages and posted letters that makes."""
+        partners = self.env["res.partner"].browse({line["partner_id"] for line in lines})
+        recipients = partners._get_dunning_recipients()
+        numbers = self.env["account.dunning.notice.sms"]._read_numbers(partners, self.company_id)
+        counts = Counter()
+        for line in lines:
+            level = self.env["account.dunning.level"].browse(line["level_id"])
+            has_email = bool(recipients[line["partner_id"]].email)
+            _partner, _raw, number, blacklisted = numbers[line["partner_id"]]
+            texted = bool(level._sends_sms(has_email) and number and not blacklisted)
+            lettered = level.send_letter or (level.send_email and not has_email and not texted)
+            posted = bool(lettered and level._posts_letters(self.company_id))
+            extra = [
+                label
+                for active, label in ((texted, _("Text message")), (posted, _("Post")))
+                if active
+            ]
+            line["channels"] = ", ".join(filter(None, [line["channels"], *extra]))
+            counts.update(sms=texted, post=posted)
+        return counts["sms"], counts["post"]
 
     def _prepare_preview_line_values(self, key, rows):
         partner_id, currency_id, level_id = key

@@ -1,0 +1,20 @@
+from odoo import models
+
+
+class SmsTracker(models.Model):
+    _inherit = "sms.tracker"
+
+    def _update_sms_notifications(
+        self, notification_status, failure_type=False, failure_reason=False
+    ):
+        super()._update_sms_notifications(
+            notification_status, failure_type=failure_type, failure_reason=failure_reason
+        )
+        # A dunning notice's text message state follows what the SMS service says,
+        # when it sends and on its delivery reports.
+        messages = self.mail_notification_id.mail_message_id.filtered(
+            lambda message: message.model == "account.dunning.notice"
+        )
+        if messages:
+            # sudo: the delivery state is a fact of the SMS service, not a user input.
+            self.env["account.dunning.notice.sms"].sudo()._update_delivery(messages)
