@@ -344,8 +344,19 @@ class AccountDunningNoticeSend(models.AbstractModel):
         for report in template.report_template_ids:
             report._render_qweb_pdf(report, res_ids=notices.ids)
         mails = template.send_mail_batch(notices.ids, email_layout_xmlid=DUNNING_EMAIL_LAYOUT)
+        self._set_reply_to(notices, mails)
         notices.sudo().email_state = "queued"  # sudo: a fact of the job, as in _queue
         return mails
+
+    @api.model
+    def _set_reply_to(self, notices, mails):
+        """A reply must come back to its notice (see _action_receive_reply): a mail
+        whose template sets no reply-to gets the notice's, as Odoo gives its own
+        messages (_notify_get_reply_to): the company's catchall when it has an alias
+        domain. Without one, the reply goes to the sender, the collector."""
+        reply_to = notices._notify_get_reply_to()
+        for mail in mails.filtered(lambda mail: not mail.reply_to and reply_to.get(mail.res_id)):
+            mail.reply_to = reply_to[mail.res_id]
 
     @api.model
     def _check_queued_emails(self, notices, mails):
