@@ -397,11 +397,8 @@ class AccountDunningNotice(models.Model):
             nothing_to_deliver = (
                 notice.email_state in ("none", "fallback") and notice.letter_state == "none"
             )
-            if (
-                nothing_to_deliver
-                or "sent" == notice.email_state
-                or notice.letter_state == "printed"
-            ):
+            delivered = notice.email_state == "sent" or notice.letter_state == "printed"
+            if nothing_to_deliver or delivered:
                 notice.state = "sent"
 
     def _update_email_delivery(self, failure_type, failure_reason):
@@ -422,14 +419,16 @@ class AccountDunningNotice(models.Model):
         self._update_delivery_state()
 
     def _message_receive_bounce(self, email, partner):
+        reason = self.env._("Bounced by %(email)s", email=email)
         # sudo: the delivery state is a fact of the mail gateway, not a user input.
-        self.sudo().write(
-            {
-                "email_state": "bounced",
-                "email_failure_reason": self.env._("Bounced by %(email)s", email=email),
-            }
-        )
+        self.sudo().write({"email_state": "bounced", "email_failure_reason": reason})
         return super()._message_receive_bounce(email, partner)
+
+    def message_update(self, msg_dict, update_vals=None):
+        # A customer's answer to a reminder: in its history, and a task for its collector.
+        problems = self.env["account.dunning.notice.send"]._action_receive_reply(self, msg_dict)
+        self.env["account.dunning.run.log"]._log_problems(problems)
+        return super().message_update(msg_dict, update_vals=update_vals)
 
     # ------------------------------------------------------------
     # BUSINESS METHODS: misc
