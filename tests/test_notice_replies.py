@@ -142,7 +142,9 @@ class TestNoticeReplies(DunningTestCommon):
         self.assertEqual(len(message), 1)
         self.assertFalse(message.author_id)
         self.assertIn("pat@lakeside-holding.example.net", message.email_from)
-        self.assertIn("pat@lakeside-holding.example.net", self._replies(notice).summary)
+        event = self._replies(notice)
+        self.assertEqual(len(event), 1)
+        self.assertIn("pat@lakeside-holding.example.net", event.summary)
         self.assertEqual(self._reply_activities().user_id, self.collector)
 
     def test_with_nobody_to_answer_the_reply_is_kept_and_said(self):
