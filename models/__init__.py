@@ -8,6 +8,7 @@ from . import account_dunning_notice
 from . import account_dunning_notice_send
 from . import account_dunning_notice_sms
 from . import account_dunning_notice_post
+from . import account_dunning_notice_reply
 from . import account_dunning_notice_line
 from . import account_dunning_charge
 from . import account_dunning_worklist

@@ -12,6 +12,7 @@ EVENT_KINDS = [
     ("escalation", "Escalation"),
     ("waiver", "Waiver"),
     ("statement", "Statement of Account"),
+    ("reply", "Customer Reply"),
 ]
 CALL_OUTCOMES = [
     ("reached", "Reached"),
@@ -148,5 +149,29 @@ class AccountDunningEvent(models.Model):
                     ),
                 }
                 for customer in customers
+            ]
+        )
+
+    @api.model
+    def _record_replies(self, notices, msg_dict):
+        """One entry per notice a customer's email answered (`msg_dict`: the email as
+        Odoo's mail gateway parsed it): who wrote, and about what."""
+        summary = self.env._(
+            "Reply from %(sender)s: %(subject)s",
+            sender=msg_dict.get("email_from") or self.env._("unknown sender"),
+            subject=msg_dict.get("subject") or self.env._("no subject"),
+        )
+        return self._record(
+            [
+                {
+                    "company_id": notice.company_id.id,
+                    "partner_id": notice.partner_id.id,
+                    "kind": "reply",
+                    "notice_id": notice.id,
+                    "summary": summary,
+                    # Written by the customer, not by a user of the database.
+                    "user_id": False,
+                }
+                for notice in notices
             ]
         )

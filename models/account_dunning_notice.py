@@ -418,14 +418,16 @@ class AccountDunningNotice(models.Model):
         self.env["account.dunning.notice.send"]._send_pending()
 
     def _message_receive_bounce(self, email, partner):
+        reason = self.env._("Bounced by %(email)s", email=email)
         # sudo: the delivery state is a fact of the mail gateway, not a user input.
-        self.sudo().write(
-            {
-                "email_state": "bounced",
-                "email_failure_reason": self.env._("Bounced by %(email)s", email=email),
-            }
-        )
+        self.sudo().write({"email_state": "bounced", "email_failure_reason": reason})
         return super()._message_receive_bounce(email, partner)
+
+    def message_update(self, msg_dict, update_vals=None):
+        # A customer's answer to a reminder: in its history, and a task for its collector.
+        problems = self.env["account.dunning.notice.reply"]._action_receive(self, msg_dict)
+        self.env["account.dunning.run.log"]._log_problems(problems)
+        return super().message_update(msg_dict, update_vals=update_vals)
 
     # ------------------------------------------------------------
     # BUSINESS METHODS: misc

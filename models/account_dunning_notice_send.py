@@ -13,9 +13,11 @@ _logger = logging.getLogger(__name__)
 class AccountDunningNoticeSend(models.AbstractModel):
     """How notices leave, as core's account.move.send sends invoices: the channels
     of their level, the last reading of the debt before anything goes, the email job
-    that feeds Odoo's mail queue, and the letters printed in batches. Methods take
-    the notices and return what went wrong, as (kind, notice, message) problems: the
-    caller records them (see account.dunning.run.log._log_problems)."""
+    that feeds Odoo's mail queue, and the letters printed in batches (text messages:
+    account.dunning.notice.sms; post: account.dunning.notice.post; replies:
+    account.dunning.notice.reply). Methods take the notices and return what went
+    wrong, as (kind, notice, message) problems: the caller records them (see
+    account.dunning.run.log._log_problems)."""
 
     _name = "account.dunning.notice.send"
     _description = "Dunning Notice Sending"
@@ -413,8 +415,19 @@ class AccountDunningNoticeSend(models.AbstractModel):
         for report in template.report_template_ids:
             report._render_qweb_pdf(report, res_ids=notices.ids)
         mails = template.send_mail_batch(notices.ids, email_layout_xmlid=DUNNING_EMAIL_LAYOUT)
+        self._set_reply_to(notices, mails)
         notices.sudo().email_state = "queued"  # sudo: a fact of the job, as in _queue
         return mails
+
+    @api.model
+    def _set_reply_to(self, notices, mails):
+        """A reply must come back to its notice (see account.dunning.notice.reply): a mail
+        whose template sets no reply-to gets the notice's, as Odoo gives its own
+        messages (_notify_get_reply_to): the company's catchall when it has an alias
+        domain. Without one, the reply goes to the sender, the collector."""
+        reply_to = notices._notify_get_reply_to()
+        for mail in mails.filtered(lambda mail: not mail.reply_to and reply_to.get(mail.res_id)):
+            mail.reply_to = reply_to[mail.res_id]
 
     @api.model
     def _check_queued_emails(self, notices, mails):

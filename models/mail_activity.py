@@ -3,6 +3,8 @@ from odoo.exceptions import UserError
 
 # The activity type of collection calls (data/mail_activity_type_data.xml).
 DUNNING_CALL_TYPE = "account_dunning.mail_activity_type_dunning_call"
+# The activity of a customer's reply to a reminder, for its collector.
+DUNNING_REPLY_TYPE = "account_dunning.mail_activity_type_dunning_reply"
 
 
 class MailActivity(models.Model):

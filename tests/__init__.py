@@ -16,6 +16,7 @@ from . import test_payment_plan_documents
 from . import test_money_law
 from . import test_notice_truth
 from . import test_notice_channels
+from . import test_notice_replies
 from . import test_dispute_credit_note
 from . import test_credits
 from . import test_notice_page
