@@ -48,5 +48,5 @@ serve:
 	@scripts/odoo-serve "$(DEMO_DB)" "$(HTTP_PORT)"
 
 screenshots:
-	ACCOUNT_DUNNING_SCREENSHOTS="$(CURDIR)/static/description" SKIP_LIFECYCLE=1 SKIP_SALE_SUITE=1 \
+	ACCOUNT_DUNNING_SCREENSHOTS="$(CURDIR)/static/description" SKIP_LIFECYCLE=1 SKIP_ODOO_SUITES=1 \
 		TEST_TAGS=/account_dunning:TestDunningLetters.test_each_letter_kind,/account_dunning:TestDunningUi.test_collector_logs_a_call_with_a_promise_from_the_worklist,/account_dunning:TestDunningUi.test_held_final_demand_previewed_then_sent,/account_dunning:TestCollectionDocuments.test_the_statement_shows_the_aging_the_payments_and_the_total,/account_dunning:TestPaymentPlanDocuments.test_the_agreement_shows_the_schedule_the_words_and_the_next_installments_qr .ci/odoo-test
