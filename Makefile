@@ -39,6 +39,7 @@ demo:
 
 pot:
 	@.ci/odoo-env-check
+	@.ci/odoo-test-deps --manifest
 	$(ODOO_BIN) -d "$(DEMO_DB)" --addons-path="$$(.ci/odoo-addons-path)" -u account_dunning \
 		--stop-after-init --no-http
 	$(ODOO_BIN) -d "$(DEMO_DB)" --addons-path="$$(.ci/odoo-addons-path)" --modules=account_dunning \

@@ -78,7 +78,6 @@ class AccountDunningNotice(models.Model):
     level_auto_execute = fields.Boolean(related="level_id.auto_execute")
     level_send_email = fields.Boolean(related="level_id.send_email")
     level_send_letter = fields.Boolean(related="level_id.send_letter")
-    level_send_sms = fields.Boolean(related="level_id.send_sms")
     date = fields.Date(required=True, readonly=True, index=True)
     payment_deadline = fields.Date(help="Final payment deadline stated in the letter.")
     state = fields.Selection(selection=NOTICE_STATES, default="draft", required=True, tracking=True)
@@ -93,13 +92,19 @@ class AccountDunningNotice(models.Model):
         comodel_name="snailmail.letter", string="Posted Letter", readonly=True, copy=False
     )
     post_failure_reason = fields.Char(
-        readonly=True, copy=False, help="Why the letter could not be posted."
+        string="Not Posted Because",
+        readonly=True,
+        copy=False,
+        help="Why the letter could not be posted.",
     )
     sms_state = fields.Selection(
         selection=SMS_STATES, string="Text Message", default="none", required=True
     )
     sms_failure_reason = fields.Char(
-        readonly=True, copy=False, help="Why the text message did not reach the customer."
+        string="Not Texted Because",
+        readonly=True,
+        copy=False,
+        help="Why the text message did not reach the customer.",
     )
     sms_message_id = fields.Many2one(
         comodel_name="mail.message", string="Text Message Sent", readonly=True, copy=False
