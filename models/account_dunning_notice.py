@@ -91,21 +91,11 @@ class AccountDunningNotice(models.Model):
     snailmail_letter_id = fields.Many2one(
         comodel_name="snailmail.letter", string="Posted Letter", readonly=True, copy=False
     )
-    post_failure_reason = fields.Char(
-        string="Not Posted Because",
-        readonly=True,
-        copy=False,
-        help="Why the letter could not be posted.",
-    )
+    post_failure_reason = fields.Char(string="Not Posted Because", readonly=True, copy=False)
     sms_state = fields.Selection(
         selection=SMS_STATES, string="Text Message", default="none", required=True
     )
-    sms_failure_reason = fields.Char(
-        string="Not Texted Because",
-        readonly=True,
-        copy=False,
-        help="Why the text message did not reach the customer.",
-    )
+    sms_failure_reason = fields.Char(string="Not Texted Because", readonly=True, copy=False)
     sms_message_id = fields.Many2one(
         comodel_name="mail.message", string="Text Message Sent", readonly=True, copy=False
     )

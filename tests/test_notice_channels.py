@@ -3,7 +3,7 @@ from contextlib import contextmanager
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, HttpCase, tagged
 from odoo.tools import format_amount
 
 from odoo.addons.iap.tools import iap_tools
@@ -17,11 +17,12 @@ BE_MOBILE_E164 = "+32470123456"
 
 
 @tagged("post_install", "-at_install")
-class TestNoticeChannels(DunningTestCommon, SMSCase):
+class TestNoticeChannels(DunningTestCommon, SMSCase, HttpCase):
     """Text messages (Odoo's sms) and letters by post (Odoo's snailmail) as channels
     of a level, each followed to what really happened, with no IAP call leaving the
     machine: Odoo's own SMS gateway mock, and snailmail's IAP endpoint answered
-    here as the service documents it."""
+    here as the service documents it. An HttpCase: the letters posted are real
+    PDFs, whose styles wkhtmltopdf fetches from the test server."""
 
     @classmethod
     def setUpClass(cls):
