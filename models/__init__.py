@@ -13,6 +13,7 @@ from . import account_dunning_notice_line
 from . import account_dunning_charge
 from . import account_dunning_worklist
 from . import account_dunning_event
+from . import account_dunning_behaviour
 from . import account_dunning_promise
 from . import account_dunning_dispute
 from . import account_dunning_payment_plan
