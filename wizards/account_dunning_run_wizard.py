@@ -97,7 +97,7 @@ class AccountDunningRunWizard(models.TransientModel):
                 "examined_count": plan["examined"],
                 "skip_count": len(plan["skips"]),
                 "skip_summary": "\n".join(
-                    _("%(reason)s: %(count)s", reason=labels[reason], count=count)
+                    self.env._("%(reason)s: %(count)s", reason=labels[reason], count=count)
                     for reason, count in reasons.most_common()
                 ),
             }
