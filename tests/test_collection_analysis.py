@@ -2,6 +2,7 @@ from datetime import date
 
 from freezegun import freeze_time
 
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .common import DunningTestCommon
@@ -236,6 +237,12 @@ class TestCollectionAnalysis(DunningTestCommon):
             self.assertFalse(
                 self.env[model].with_user(user_b).search([("company_id", "=", self.company.id)])
             )
+        # Read-only: the snapshots are the cron's alone.
+        snapshot = self.env["account.dunning.snapshot"].with_user(user_b).search([], limit=1)
+        with self.assertRaises(AccessError):
+            snapshot.write({"amount_open": 0.0})
+        with self.assertRaises(AccessError):
+            snapshot.unlink()
 
 
 @tagged("post_install", "-at_install")
