@@ -21,7 +21,8 @@ class TestCollectionAnalysis(DunningTestCommon):
         super().setUpClass()
         Partner = cls.env["res.partner"]
         cls.other_currency = cls.setup_other_currency("EUR")
-        cls.company.dunning_new_customer_delay = 10
+        # Through the settings, as an accountant sets it.
+        cls.env["res.config.settings"].create({"dunning_new_customer_delay": 10}).execute()
         cls.newcomer = Partner.create({"name": "Newcomer Ltd", "is_company": True})
         cls.slow = Partner.create({"name": "Slow Payer Ltd", "is_company": True})
         cls.promiser = Partner.create({"name": "Promiser Ltd", "is_company": True})
