@@ -57,6 +57,10 @@
         "views/sale_order_views.xml",
         "views/sale_portal_templates.xml",
         "views/res_config_settings_views.xml",
+        "views/account_dunning_forecast_views.xml",
+        "views/account_dunning_snapshot_views.xml",
+        "views/account_dunning_collection_figure_views.xml",
+        "views/account_dunning_collector_figure_views.xml",
         "views/menus.xml",
     ],
     "demo": [

@@ -12,6 +12,10 @@ from . import account_dunning_notice_reply
 from . import account_dunning_notice_line
 from . import account_dunning_charge
 from . import account_dunning_worklist
+from . import account_dunning_forecast
+from . import account_dunning_snapshot
+from . import account_dunning_collection_figure
+from . import account_dunning_collector_figure
 from . import account_dunning_event
 from . import account_dunning_behaviour
 from . import account_dunning_promise

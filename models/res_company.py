@@ -22,6 +22,13 @@ class ResCompany(models.Model):
         help="Letters of levels set to post them go through Odoo's snailmail service"
         " (IAP credits) instead of being printed by hand.",
     )
+    # On the company: the policy file is full (see tests/unit/test_code_shape.py).
+    dunning_new_customer_delay = fields.Integer(
+        string="Expected Delay of New Customers",
+        default=0,
+        help="Days after the due date the cash-in forecast expects a customer without "
+        "payment history to pay.",
+    )
     deposit_default_percent = fields.Float(
         string="Default Deposit Percentage",
         default=30.0,

@@ -16,6 +16,10 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.dunning_post_letters",
         readonly=False,
     )
+    dunning_new_customer_delay = fields.Integer(
+        related="company_id.dunning_new_customer_delay",
+        readonly=False,
+    )
     deposit_default_percent = fields.Float(
         related="company_id.deposit_default_percent",
         readonly=False,
