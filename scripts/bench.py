@@ -9,7 +9,7 @@ worklist only).
 import os
 import resource
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 
 from odoo import Command, fields
 
@@ -304,12 +304,42 @@ def bench_pdfs(run, count=50):
     return timings
 
 
+def bench_analysis(repeat=3):
+    """Best of `repeat`, in seconds, each undone after it is timed: the payment
+    behaviour refresh of the company, today's receivables snapshot (taken anew
+    each time) and the cash-in forecast's pivot by week and risk class."""
+    company = env.company
+    today = date.today()
+    cases = {
+        "behaviour refresh": lambda: env["account.dunning.behaviour"]._refresh(company, today),
+        "snapshot of the day": lambda: env["account.dunning.snapshot"]._take_snapshot(today),
+        "forecast pivot (week, risk)": lambda: env["account.dunning.forecast"].read_group(
+            [("kind", "=", "forecast")], ["amount:sum"], ["week:week", "risk"], lazy=False
+        ),
+    }
+    timings = {}
+    for name, call in cases.items():
+        best = None
+        for _attempt in range(repeat):
+            env.cr.execute("SAVEPOINT bench_analysis")
+            env.invalidate_all()
+            started = time.monotonic()
+            call()
+            env.flush_all()
+            spent = time.monotonic() - started
+            env.cr.execute("ROLLBACK TO SAVEPOINT bench_analysis")
+            best = spent if best is None else min(best, spent)
+        timings[name] = best
+    return timings
+
+
 ensure_chart()
 build_invoices()
 reset_state()
 ours, run, rss_delta, rss_peak = run_ours()
 oca, oca_lines = run_oca()
 worklist, worklist_rows = bench_worklist()
+analysis = bench_analysis()
 if DOCUMENTS:
     pdfs = bench_pdfs(run)
     # The emails of the run, rendered into Odoo's mail queue by their own job.
@@ -331,6 +361,10 @@ if DOCUMENTS:
 say("")
 say(f"worklist: {worklist_rows} rows (customer, currency), best of 3")
 for name, spent in worklist.items():
+    say(f"{name:28}{spent:>18.3f} s")
+say("")
+say("analysis (Collections › Analysis), best of 3")
+for name, spent in analysis.items():
     say(f"{name:28}{spent:>18.3f} s")
 if DOCUMENTS:
     columns = [
