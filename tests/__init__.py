@@ -23,3 +23,4 @@ from . import test_notice_page
 from . import test_ladder_step
 from . import test_mail_layout
 from . import test_demo
+from . import test_payment_behaviour
