@@ -177,6 +177,20 @@ class TestPaymentBehaviour(DepositTestCommon):
         self.assertEqual(self.slow.with_company(self.company).dunning_risk, "high")
         self.assertEqual(self.slow.with_company(self.company).dunning_days_late_avg, 25.0)
 
+    def test_the_chart_shows_days_late_per_month(self):
+        self._refresh()
+        action = self._row(self.slow).action_open_days_late_chart()
+        self.assertEqual(action["res_model"], "account.dunning.behaviour.invoice")
+        groups = self.env[action["res_model"]]._read_group(
+            [*action["domain"], ("date_paid", ">", "2025-06-30")],
+            groupby=["date_paid:month"],
+            aggregates=["days_late:avg"],
+        )
+        self.assertEqual(
+            [(month.strftime("%Y-%m"), days) for month, days in groups],
+            [("2025-09", 10), ("2025-12", 20), ("2026-06", 40)],
+        )
+
     def test_a_customer_with_too_few_invoices_is_new(self):
         self._refresh()
         row = self._row(self.new)
