@@ -98,17 +98,7 @@ class AccountDunningBehaviour(models.Model):
     def action_open_days_late_chart(self):
         """Days late per month of the customer's paid invoices, as a chart."""
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Days late of %(customer)s", customer=self.partner_id.name),
-            "res_model": "account.dunning.behaviour.invoice",
-            "view_mode": "graph,list",
-            "domain": [
-                ("partner_id", "=", self.partner_id.id),
-                ("company_id", "=", self.company_id.id),
-            ],
-            "context": {"search_default_window": 1},
-        }
+        return self.partner_id.with_company(self.company_id).action_dunning_days_late_chart()
 
     # ------------------------------------------------------------
     # BUSINESS METHODS

@@ -60,6 +60,22 @@ class AccountDunningPartnerRisk(models.AbstractModel):
         # A customer without a row is new.
         return ["|", ("id", "in", found), ("id", "not in", self._search_dunning_behaviour([]))]
 
+    def action_dunning_days_late_chart(self):
+        """Days late per month of the customer's invoices paid in the current
+        company, as a chart (the last 12 months by default)."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Days late of %(customer)s", customer=self.display_name),
+            "res_model": "account.dunning.behaviour.invoice",
+            "view_mode": "graph,list",
+            "domain": [
+                ("partner_id", "=", self.commercial_partner_id.id),
+                ("company_id", "=", self.env.company.id),
+            ],
+            "context": {"search_default_window": 1},
+        }
+
     def _get_dunning_behaviour(self):
         """{commercial partner id: its behaviour row in the current company}."""
         # sudo: the risk shows to sellers on quotations; the rows are for accountants.
