@@ -1,12 +1,14 @@
+import json
 from datetime import date
 
 from freezegun import freeze_time
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 
 from .test_sale_deposit import DepositTestCommon
+from .test_ui import SCRIPT
 
 # The day the figures are refreshed on: the window is the 12 months before it
 # (2025-06-30 excluded to 2026-06-30 included), its last 3 months start after
@@ -285,3 +287,73 @@ class TestPaymentBehaviour(DepositTestCommon):
         )
         self.assertEqual(self._create_quotation(self.slow).deposit_required_amount, 400.0)
         self.assertEqual(self._create_quotation(self.punctual).deposit_required_amount, 0.0)
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentBehaviourUi(HttpCase):
+    """The risk shows on the customer, its days-late chart opens, the worklist and
+    the quotation show the class: in a real browser, without errors."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.ref("base.main_company")
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Late Browser Ltd", "is_company": True}
+        )
+        today = fields.Date.today()
+        for weeks in (2, 6, 10):
+            due = fields.Date.subtract(today, weeks=weeks, days=45)
+            invoice = cls.env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "company_id": cls.company.id,
+                    "partner_id": cls.customer.id,
+                    "invoice_date": due,
+                    "invoice_date_due": due,
+                    "invoice_line_ids": [
+                        Command.create({"name": "Work", "quantity": 1, "price_unit": 100.0})
+                    ],
+                }
+            )
+            invoice.action_post()
+            cls.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=invoice.ids
+            ).create({"payment_date": fields.Date.subtract(today, weeks=weeks)})._create_payments()
+        cls.env["account.dunning.behaviour"]._refresh(cls.company, today)
+        cls.order = cls.env["sale.order"].create(
+            {
+                "partner_id": cls.customer.id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": cls.env["product.product"]
+                            .create({"name": "Fitting", "type": "service"})
+                            .id,
+                            "price_unit": 50.0,
+                        }
+                    )
+                ],
+            }
+        )
+
+    def _check(self, url, steps):
+        self.browser_js(url, SCRIPT % {"steps": json.dumps(steps)}, login="admin", timeout=90)
+
+    def test_the_customer_shows_its_risk_and_chart(self):
+        self.assertEqual(self.customer.with_company(self.company).dunning_risk, "high")
+        self._check(
+            f"/odoo/res.partner/{self.customer.id}",
+            [
+                ("click", ".o_notebook a[name='dunning']"),
+                ("wait", ".o_field_widget[name='dunning_risk'] .badge"),
+                ("click", "button[name='action_dunning_days_late_chart']"),
+                ("wait", ".o_graph_renderer canvas"),
+            ],
+        )
+
+    def test_the_quotation_shows_the_risk(self):
+        self._check(
+            f"/odoo/sale.order/{self.order.id}",
+            [("wait", ".o_field_widget[name='deposit_dunning_risk'] .badge")],
+        )
