@@ -52,6 +52,7 @@
         "wizards/account_dunning_run_wizard_views.xml",
         "wizards/sale_order_deposit_waiver_views.xml",
         "views/account_move_views.xml",
+        "views/account_dunning_behaviour_views.xml",
         "views/res_partner_views.xml",
         "views/sale_deposit_rule_views.xml",
         "views/sale_order_views.xml",

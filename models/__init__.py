@@ -1,4 +1,5 @@
 from . import account_dunning_mixin
+from . import account_dunning_policy_risk
 from . import account_dunning_policy
 from . import account_dunning_level
 from . import account_dunning_reference_rate
@@ -18,6 +19,8 @@ from . import account_dunning_collection_figure
 from . import account_dunning_collector_figure
 from . import account_dunning_event
 from . import account_dunning_behaviour
+from . import account_dunning_behaviour_invoice
+from . import account_dunning_partner_risk
 from . import account_dunning_promise
 from . import account_dunning_dispute
 from . import account_dunning_payment_plan
@@ -28,6 +31,7 @@ from . import res_config_settings
 from . import res_partner
 from . import account_move
 from . import account_move_line
+from . import account_partial_reconcile
 from . import account_move_send
 from . import sale_deposit_rule
 from . import sale_order

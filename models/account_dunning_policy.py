@@ -19,6 +19,7 @@ from .account_dunning_payment_plan import PLAN_INTEREST_MODES
 
 class AccountDunningPolicy(models.Model):
     _name = "account.dunning.policy"
+    _inherit = ["account.dunning.policy.risk"]
     _description = "Dunning Policy"
     _order = "company_id, name, id"
     _check_company_auto = True

@@ -164,6 +164,8 @@ class AccountDunningRun(models.Model):
         run.env["account.dunning.payment.plan"]._action_check_due(self.company_id, self.date)
         # Customers who paid what escalated them come off hold.
         run.env["res.partner"]._action_dunning_recover(self.company_id, self.date)
+        # Payment behaviour and risk classes as of the run's date, for the ladder.
+        run.env["account.dunning.behaviour"]._refresh(self.company_id, self.date)
         plan = run._prepare_dunning_plan(self.company_id, self.date)
         run._execute_dunning_plan(plan)
         self.write({"state": "done", "duration": time.monotonic() - started})

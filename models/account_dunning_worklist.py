@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .account_dunning_behaviour import RISK_CLASSES, RISK_LOSS_WEIGHTS
 from .mail_activity import DUNNING_CALL_TYPE
 
 # Aging buckets: (field, days overdue from, to), both included; None is open-ended.
@@ -68,6 +69,7 @@ class AccountDunningWorklist(models.Model):
             "currency_id",
         ],
         "account.dunning.level": ["sequence", "delay"],
+        "account.dunning.behaviour": ["company_id", "partner_id", "risk"],
     }
 
     # ------------------------------------------------------------
@@ -163,6 +165,17 @@ class AccountDunningWorklist(models.Model):
         string="Last Contact",
         readonly=True,
         help="The last notice, call or statement in the customer's collection history.",
+    )
+    risk = fields.Selection(
+        selection=RISK_CLASSES,
+        string="Payment Risk",
+        readonly=True,
+        help="The class of the customer's payment behaviour; new without history.",
+    )
+    expected_loss = fields.Monetary(
+        readonly=True,
+        help="The net overdue times the share a customer of this risk class is expected not"
+        " to pay: 2 % low, 10 % medium or new, 30 % high.",
     )
     attention = fields.Char(
         compute="_compute_attention",
@@ -265,8 +278,13 @@ class AccountDunningWorklist(models.Model):
                         WHEN agg.level_date THEN 'level' END AS next_action,
                    LEAST(call.date_deadline, promise.date, installment.date, agg.level_date)
                        AS next_action_date,
-                   contact.date::date AS last_contact_date
+                   contact.date::date AS last_contact_date,
+                   COALESCE(behaviour.risk, 'new') AS risk,
+                   GREATEST(agg.amount_overdue - COALESCE(credit.amount, 0), 0) * %(weight)s
+                       AS expected_loss
               FROM (%(invoices)s) agg
+         LEFT JOIN account_dunning_behaviour behaviour
+                ON behaviour.company_id = agg.company_id AND behaviour.partner_id = agg.partner_id
          LEFT JOIN (%(credits)s) credit ON credit.partner_id = agg.partner_id
                                         AND credit.company_id = agg.company_id
                                         AND credit.currency_id = agg.currency_id
@@ -285,6 +303,16 @@ class AccountDunningWorklist(models.Model):
             plan=self._get_plan_sql(),
             call=self._get_call_sql(),
             contact=self._get_contact_sql(),
+            weight=self._get_loss_weight_sql(),
+        )
+
+    def _get_loss_weight_sql(self):
+        """Of a row's `behaviour`: the share of its overdue expected to be lost."""
+        return SQL(
+            "(CASE COALESCE(behaviour.risk, 'new') %s END)",
+            SQL(" ").join(
+                SQL("WHEN %s THEN %s", risk, weight) for risk, weight in RISK_LOSS_WEIGHTS.items()
+            ),
         )
 
     def _get_open_invoices_sql(self):

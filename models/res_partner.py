@@ -35,7 +35,7 @@ STATEMENT_TEMPLATE = "account_dunning.mail_template_dunning_statement"
 
 class ResPartner(models.Model):
     _name = "res.partner"
-    _inherit = ["res.partner", "account.dunning.mixin"]
+    _inherit = ["res.partner", "account.dunning.mixin", "account.dunning.partner.risk"]
 
     # ------------------------------------------------------------
     # FIELDS

@@ -6,6 +6,11 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..tools.money import average_payment_delay, deposit_amount
+from .account_dunning_behaviour import RISK_CLASSES
+
+# Order of the risk classes a rule applies from ("from medium" matches medium and
+# high). "new" is no rank: a customer without enough history is its own case.
+RISK_RANKS = {"low": 1, "medium": 2, "high": 3}
 
 # Payment states of a customer invoice paid in full (in_payment: paid, its bank
 # statement not yet reconciled).
@@ -24,6 +29,9 @@ class DepositFacts(NamedTuple):
     # invoices, or None.
     level_rank: tuple | None
     credit_hold: bool
+    # The customer's payment behaviour in the company (account.dunning.behaviour).
+    dunning_risk: str = "new"
+    days_late_avg: float = 0.0
 
 
 class SaleDepositRule(models.Model):
@@ -81,6 +89,18 @@ class SaleDepositRule(models.Model):
         string="Average Delay From (days)",
         help="Only customers whose invoices were paid on average at least this many days late.",
     )
+    min_dunning_risk = fields.Selection(
+        selection=RISK_CLASSES,
+        string="Payment Risk From",
+        help="Only customers whose payment behaviour is at this risk class or a higher one"
+        " (low, medium, high). New matches only customers without enough paid invoices to"
+        " judge.",
+    )
+    min_days_late_avg = fields.Integer(
+        string="Average Days Late From",
+        help="Only customers who paid their invoices of the last 12 months at least this many"
+        " days late on average, weighted by amount.",
+    )
     min_dunning_level_id = fields.Many2one(
         comodel_name="account.dunning.level",
         string="Dunning Level From",
@@ -109,7 +129,9 @@ class SaleDepositRule(models.Model):
     # CONSTRAINT METHODS
     # ------------------------------------------------------------
 
-    @api.constrains("deposit_type", "percent", "amount", "min_amount", "late_min_days")
+    @api.constrains(
+        "deposit_type", "percent", "amount", "min_amount", "late_min_days", "min_days_late_avg"
+    )
     def _check_deposit_values(self):
         for rule in self:
             if rule.deposit_type == "percent" and not 0 < rule.percent <= 100:
@@ -123,7 +145,7 @@ class SaleDepositRule(models.Model):
                 raise ValidationError(
                     _("Deposit rule “%(rule)s”: the fixed amount must be positive.", rule=rule.name)
                 )
-            if rule.min_amount < 0 or rule.late_min_days < 0:
+            if min(rule.min_amount, rule.late_min_days, rule.min_days_late_avg) < 0:
                 raise ValidationError(
                     _("Deposit rule “%(rule)s”: thresholds cannot be negative.", rule=rule.name)
                 )
@@ -228,6 +250,8 @@ class SaleDepositRule(models.Model):
             delay = facts.average_delay.get(self.late_invoice_count)
             if delay is None or delay < self.late_min_days:
                 return False
+        if not self._matches_behaviour(facts):
+            return False
         if self.min_dunning_level_id or self.match_credit_hold:
             level = self.min_dunning_level_id
             at_level = (
@@ -239,6 +263,18 @@ class SaleDepositRule(models.Model):
             if not (at_level or on_hold):
                 return False
         return True
+
+    def _matches_behaviour(self, facts):
+        """Whether the customer's payment behaviour in `facts` meets this rule's
+        risk class and average days late."""
+        self.ensure_one()
+        if self.min_dunning_risk == "new" and facts.dunning_risk != "new":
+            return False
+        if self.min_dunning_risk and self.min_dunning_risk != "new":
+            rank = RISK_RANKS.get(facts.dunning_risk)
+            if rank is None or rank < RISK_RANKS[self.min_dunning_risk]:
+                return False
+        return not self.min_days_late_avg or facts.days_late_avg >= self.min_days_late_avg
 
     def _get_customer_facts(self, partners, company, excluded_moves=None):
         """{commercial partner id: DepositFacts} of `partners` in `company`, for
@@ -271,6 +307,7 @@ class SaleDepositRule(models.Model):
             )
         max_level = self._get_highest_level_ranks(partners, company, today)
         facts = {}
+        # sudo: the partner's risk reads the behaviour rows, for accountants only.
         for partner in partners.sudo().with_company(company):
             partner_delays = delays.get(partner.id, [])
             facts[partner.id] = DepositFacts(
@@ -282,6 +319,8 @@ class SaleDepositRule(models.Model):
                 },
                 level_rank=max_level.get(partner.id),
                 credit_hold=partner.dunning_credit_hold,
+                dunning_risk=partner.dunning_risk,
+                days_late_avg=partner.dunning_days_late_avg,
             )
         return facts
 

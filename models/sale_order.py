@@ -3,6 +3,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_amount
 
 from ..tools.money import deposit_shortfall
+from .account_dunning_behaviour import RISK_CLASSES
 
 # Deposit states that keep a quotation from being confirmed.
 DEPOSIT_OUTSTANDING_STATES = ("missing", "partial")
@@ -120,6 +121,15 @@ class SaleOrder(models.Model):
         help="The server refuses to confirm this quotation: its deposit is missing, or"
         " its customer is on credit hold.",
     )
+    deposit_dunning_risk = fields.Selection(
+        selection=RISK_CLASSES,
+        string="Customer Payment Risk",
+        compute="_compute_deposit_dunning_risk",
+        help="How the customer pays this order's company (account.dunning.behaviour).",
+    )
+    deposit_dunning_risk_reason = fields.Char(
+        string="Payment Risk Reason", compute="_compute_deposit_dunning_risk"
+    )
     deposit_invoiced_amount = fields.Monetary(
         string="Deposit Awaiting Payment",
         compute="_compute_deposit_invoiced_amount",
@@ -157,6 +167,13 @@ class SaleOrder(models.Model):
                 )
                 order.deposit_rule_id = rule
                 order.deposit_required_amount = amount
+
+    @api.depends("partner_id", "company_id")
+    def _compute_deposit_dunning_risk(self):
+        for order in self:
+            partner = order.partner_id.commercial_partner_id.with_company(order.company_id)
+            order.deposit_dunning_risk = partner.dunning_risk if partner else False
+            order.deposit_dunning_risk_reason = partner.dunning_risk_reason if partner else False
 
     @api.depends(
         "partner_id",
