@@ -311,25 +311,25 @@ class AccountDunningPolicy(models.Model):
         `credits`: what customers hold against their debt, per (partner id, currency
         id), in that currency and the company's (account.move.line._get_dunning_credits).
 
-        Returns a dict with `examined` (invoice count), `skips` (list of
-        (partner_id, move_id, reason)), `dunnings` (invoice rows that move up
-        the ladder, with their new level and next level date), `statements`
-        (other overdue invoices per (partner_id, currency_id), listed on the
-        notices), `covered` ((partner_id, currency_id) whose credits cover what
-        is due) and `next_level_dates` ({move_id: date} where the invoice's
-        dunning_next_level_date changes, as it stands before moving).
-        """
+        Returns a dict with `examined` (invoice count), `skips` ((partner_id,
+        move_id, reason)), `dunnings` (invoice rows moving up, with their new level
+        and next level date), `statements` (other overdue invoices per (partner_id,
+        currency_id), listed on the notices), `covered` ((partner_id, currency_id)
+        whose credits cover what is due) and `next_level_dates` ({move_id: date}
+        where dunning_next_level_date changes, as it stands before moving)."""
         partners = (
             self.env["res.partner"].with_company(company).browse({r["partner_id"] for r in rows})
         )
         ladders = (partners.dunning_policy_id | company.dunning_policy_id)._get_dunning_ladders()
         # Plain values, read once: the loop below runs once per open invoice.
         default_policy_id = company.dunning_policy_id.id
+        risks = self._get_customer_risks(company, partners)
         customers = {
             partner.id: {
                 "ladder": ladders.get(partner.dunning_policy_id.id or default_policy_id),
                 "excluded": partner.dunning_excluded,
                 "stage": partner.dunning_stage,
+                "risk": risks[partner.id],
             }
             for partner in partners
         }
@@ -454,7 +454,8 @@ class AccountDunningPolicy(models.Model):
         target = next_level_index(days_late, current_index, *args, since_last, jump=ladder["jump"])
         if target is None:
             return None, "interval"
-        return target, None
+        target = self._adapt_to_risk(target, current_index, ladder, customer["risk"], days_late)
+        return target, None if target is not None else "low_risk"
 
     @api.model
     def _get_next_level_date(self, ladder, level_id, due_date, last_date, today):
@@ -499,6 +500,7 @@ class AccountDunningPolicy(models.Model):
                 "delays": levels.mapped("delay"),
                 "intervals": levels.mapped("min_interval"),
                 "index": index_of,
+                **policy._prepare_ladder_risk_values(levels),
             }
         return ladders
 

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 
+from ..tools.ladder import adapt_to_risk
 from .account_dunning_behaviour import WINDOW_MONTHS
 
 # The policy's fields this rule reads (their defaults apply without a policy).
@@ -41,6 +42,19 @@ class AccountDunningPolicyRisk(models.AbstractModel):
     risk_medium_days = fields.Integer(string="Medium Risk: Days Late From", default=10)
     risk_medium_share = fields.Float(string="Medium Risk: Share Late From (%)", default=25.0)
     risk_medium_broken = fields.Integer(string="Medium Risk: Broken Promises From", default=1)
+
+    # How the ladder adapts to the class (off by default; see tools.ladder.adapt_to_risk).
+    risk_high_start_level_id = fields.Many2one(
+        comodel_name="account.dunning.level",
+        string="High Risk: Start At",
+        domain="[('policy_id', '=', id), ('delay', '>', 0)]",
+        help="A high-risk customer's overdue invoice goes straight to this level (e.g. the"
+        " call) instead of the reminders below it. Empty: the ladder as it is.",
+    )
+    risk_low_skip_pre_due = fields.Boolean(
+        string="Low Risk: No Pre-due Reminder",
+        help="Customers who pay on time get no reminder before the due date.",
+    )
 
     @api.model
     def _get_risk_policy(self, company):
@@ -95,3 +109,43 @@ class AccountDunningPolicyRisk(models.AbstractModel):
                 broken=figures["promise_broken_count"],
             )
         return reason
+
+    def _prepare_ladder_risk_values(self, levels):
+        """What this policy's ladder (see account.dunning.policy._get_dunning_ladders)
+        adds for the risk classes: the index of its high-risk start level on
+        `levels` (its ordered levels), and whether low risk skips pre-due reminders."""
+        self.ensure_one()
+        start = self.risk_high_start_level_id
+        return {
+            "high_start": levels.ids.index(start.id) if start in levels else None,
+            "skip_pre_due_low": self.risk_low_skip_pre_due,
+        }
+
+    @api.model
+    def _get_customer_risks(self, company, partners):
+        """{partner id: risk class in `company`} of `partners`; "new" without a row."""
+        rows = (
+            self.env["account.dunning.behaviour"]
+            .sudo()
+            .search_read(
+                [("company_id", "=", company.id), ("partner_id", "in", partners.ids)],
+                ["partner_id", "risk"],
+            )
+        )
+        risks = dict.fromkeys(partners.ids, "new")
+        risks.update({row["partner_id"][0]: row["risk"] for row in rows})
+        return risks
+
+    @api.model
+    def _adapt_to_risk(self, target, current_index, ladder, risk, days_late):
+        """The ladder index `target` once the customer's `risk` class counts (None:
+        a low-risk customer's pre-due reminder, skipped)."""
+        return adapt_to_risk(
+            target,
+            current_index,
+            ladder["delays"],
+            days_late,
+            risk,
+            ladder.get("high_start"),
+            ladder.get("skip_pre_due_low"),
+        )

@@ -14,6 +14,7 @@ SKIP_REASONS = [
     ("minimum", "Open amount not above the policy minimum"),
     ("credits", "Covered by the customer's credits"),
     ("interval", "Minimum interval since the last notice not reached"),
+    ("low_risk", "Low risk: no reminder before the due date"),
     ("no_policy", "No dunning policy"),
     ("locked", "Being processed by another run"),
 ]

@@ -112,6 +112,42 @@ class TestPaymentBehaviour(DepositTestCommon):
         cls._promise(s4, 1000, "2026-06-24").with_env(su).state = "kept"
         cls._dispute(s3, 200, date="2026-05-10")
 
+    def _planned(self, on_date):
+        """{invoice id: level id} of what a run on `on_date` moves, and {invoice id:
+        skip reason}, as the run's preview reads them (nothing written)."""
+        plan = self.env["account.dunning.run"]._prepare_dunning_plan(self.company, on_date)
+        levels = {row["move_id"]: row["level_id"] for row in plan["dunnings"]}
+        return levels, {move_id: reason for _partner, move_id, reason in plan["skips"]}
+
+    def test_the_ladder_adapts_to_the_risk_class_when_the_policy_asks(self):
+        """Off by default. Asked: the slow (high-risk) customer's invoice 8 days
+        late goes straight to the call instead of the friendly reminder, and the
+        punctual (low-risk) customer gets no reminder 7 days before the due date;
+        the new customer still does."""
+        self._refresh()
+        late = self._create_dunning_invoice(self.slow, 400, "2026-06-22")
+        soon_low = self._create_dunning_invoice(self.punctual, 300, "2026-07-07")
+        soon_new = self._create_dunning_invoice(self.new, 200, "2026-07-07")
+        levels, _skips = self._planned(REFRESH)
+        self.assertEqual(levels[late.id], self.level_friendly.id)
+        self.assertEqual(levels[soon_low.id], self.level_pre_due.id)
+        self.policy.write(
+            {"risk_high_start_level_id": self.level_call.id, "risk_low_skip_pre_due": True}
+        )
+        levels, skips = self._planned(REFRESH)
+        self.assertEqual(levels[late.id], self.level_call.id)
+        self.assertNotIn(soon_low.id, levels)
+        self.assertEqual(skips[soon_low.id], "low_risk")
+        self.assertEqual(levels[soon_new.id], self.level_pre_due.id)
+        # The run's preview says why the punctual customer gets nothing.
+        wizard = self.env["account.dunning.run.wizard"].create(
+            {"company_id": self.company.id, "date": REFRESH}
+        )
+        wizard.action_preview()
+        self.assertIn("Low risk: no reminder before the due date", wizard.skip_summary)
+        call_line = wizard.line_ids.filtered(lambda line: line.partner_id == self.slow)
+        self.assertEqual(call_line.level_id, self.level_call)
+
     def _row(self, partner, company=None):
         return self.Behaviour.search(
             [("partner_id", "=", partner.id), ("company_id", "=", (company or self.company).id)]

@@ -111,3 +111,18 @@ def next_level_due_date(
             return date.fromordinal(due + days_late)
         start = days_late - 1
     return date.fromordinal(due + start)
+
+
+def adapt_to_risk(target, current_index, delays, days_late, risk, high_start, skip_pre_due):
+    """The ladder index an invoice moves to once its customer's risk class counts,
+    from `target`, where the ladder alone sends it (None: nowhere). A low-risk
+    customer skips the pre-due reminders (`skip_pre_due`: None then); a high-risk
+    customer's overdue invoice below `high_start` (an index, or None for no such
+    rule) goes straight there."""
+    if target is None:
+        return None
+    if risk == "low" and skip_pre_due and delays[target] < 0:
+        return None
+    if risk == "high" and high_start is not None and days_late > 0 and current_index < high_start:
+        return max(target, high_start)
+    return target

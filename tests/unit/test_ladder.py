@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tools.ladder import (
+    adapt_to_risk,
     days_overdue,
     first_delay_out_of_order,
     next_level_date,
@@ -202,3 +203,47 @@ def test_next_level_due_date_is_where_the_stretch_moving_it_began(ladder):
         _moves(found + timedelta(days=offset), delays, intervals, current, last, jump)
         for offset in range((today - found).days + 1)
     )
+
+
+# The standard ladder: pre-due, friendly, call, second, final, agency.
+STANDARD_DELAYS = [-7, 7, 14, 30, 45, 90]
+
+
+def test_a_low_risk_customer_skips_the_pre_due_reminder_only_when_asked():
+    assert adapt_to_risk(0, -1, STANDARD_DELAYS, -5, "low", None, True) is None
+    assert adapt_to_risk(0, -1, STANDARD_DELAYS, -5, "low", None, False) == 0
+    assert adapt_to_risk(0, -1, STANDARD_DELAYS, -5, "medium", None, True) == 0
+    # Overdue, the friendly reminder still goes.
+    assert adapt_to_risk(1, -1, STANDARD_DELAYS, 8, "low", None, True) == 1
+
+
+def test_a_high_risk_customer_starts_at_its_level_once_overdue():
+    # Straight to the call (index 2) instead of the friendly reminder.
+    assert adapt_to_risk(1, -1, STANDARD_DELAYS, 7, "high", 2, False) == 2
+    assert adapt_to_risk(1, 0, STANDARD_DELAYS, 7, "high", 2, False) == 2
+    # Not before it is due: the pre-due reminder stays.
+    assert adapt_to_risk(0, -1, STANDARD_DELAYS, -7, "high", 2, False) == 0
+    # Already past the start level, or no such rule, or another class: the ladder.
+    assert adapt_to_risk(3, 2, STANDARD_DELAYS, 30, "high", 2, False) == 3
+    assert adapt_to_risk(1, -1, STANDARD_DELAYS, 7, "high", None, False) == 1
+    assert adapt_to_risk(1, -1, STANDARD_DELAYS, 7, "new", 2, False) == 1
+
+
+@given(
+    st.integers(min_value=0, max_value=5),
+    st.integers(min_value=-1, max_value=5),
+    st.integers(min_value=-30, max_value=200),
+    st.sampled_from(["new", "low", "medium", "high"]),
+    st.one_of(st.none(), st.integers(min_value=0, max_value=5)),
+    st.booleans(),
+)
+def test_risk_never_moves_an_invoice_down_and_only_high_risk_moves_it_up(
+    target, current, days_late, risk, high_start, skip
+):
+    adapted = adapt_to_risk(target, current, STANDARD_DELAYS, days_late, risk, high_start, skip)
+    if adapted is None:
+        assert risk == "low" and skip and STANDARD_DELAYS[target] < 0
+    else:
+        assert adapted >= target
+        if adapted > target:
+            assert risk == "high" and adapted == high_start and days_late > 0
