@@ -118,11 +118,12 @@ class TestAnalysisCharts(HttpCase):
 
     @classmethod
     def _seed_snapshots(cls):
-        """What the nightly cron would have kept: overdue receivables coming down
-        from about 19,000 to 9,000, rising through each week until its payments."""
+        """What the nightly cron would have kept: overdue receivables rising through
+        each week as invoices fall due, dropping when the week's payments come in, and
+        coming down from about 18,000 to 10,000 over the 8 weeks."""
         currency = cls.company.currency_id
         for days_ago in range(SNAPSHOT_DAYS, 0, -1):
-            overdue = 9000.0 + 170.0 * days_ago + 900.0 * ((SNAPSHOT_DAYS - days_ago) % 7) / 6
+            overdue = 9050.0 + 155.0 * days_ago + 250.0 * ((SNAPSHOT_DAYS - days_ago) % 7)
             buckets = [overdue * 0.55, overdue * 0.25, overdue * 0.12, overdue * 0.08]
             # The snapshots are read-only: only the cron writes them.
             cls.env["account.dunning.snapshot"].sudo().create(
