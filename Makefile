@@ -16,7 +16,7 @@ help:
 	@echo "make tools  - install the lint and unit-test tools from PyPI into .venv"
 	@echo "make bench  - time a dunning run against OCA credit control (BENCH_N=20000)"
 	@echo "make pot    - regenerate i18n/account_dunning.pot from the demo database"
-	@echo "make screenshots - the letters, the worklist, a customer's history, a held notice's preview and a statement into static/description/"
+	@echo "make screenshots - the letters, the worklist, a customer's history, a held notice's preview, a statement, the forecast and trend charts and a customer's risk into static/description/"
 
 tools:
 	@test -x .venv/bin/python || python3 -m venv .venv
@@ -50,4 +50,4 @@ serve:
 
 screenshots:
 	ACCOUNT_DUNNING_SCREENSHOTS="$(CURDIR)/static/description" SKIP_LIFECYCLE=1 SKIP_ODOO_SUITES=1 \
-		TEST_TAGS=/account_dunning:TestDunningLetters.test_each_letter_kind,/account_dunning:TestDunningUi.test_collector_logs_a_call_with_a_promise_from_the_worklist,/account_dunning:TestDunningUi.test_held_final_demand_previewed_then_sent,/account_dunning:TestCollectionDocuments.test_the_statement_shows_the_aging_the_payments_and_the_total,/account_dunning:TestPaymentPlanDocuments.test_the_agreement_shows_the_schedule_the_words_and_the_next_installments_qr .ci/odoo-test
+		TEST_TAGS=/account_dunning:TestDunningLetters.test_each_letter_kind,/account_dunning:TestDunningUi.test_collector_logs_a_call_with_a_promise_from_the_worklist,/account_dunning:TestDunningUi.test_held_final_demand_previewed_then_sent,/account_dunning:TestCollectionDocuments.test_the_statement_shows_the_aging_the_payments_and_the_total,/account_dunning:TestPaymentPlanDocuments.test_the_agreement_shows_the_schedule_the_words_and_the_next_installments_qr,/account_dunning:TestAnalysisCharts .ci/odoo-test

@@ -6,6 +6,7 @@ from . import test_dunning_run
 from . import test_reference_rate
 from . import test_late_fees
 from . import test_ui
+from . import test_analysis_ui
 from . import test_sale_deposit
 from . import test_dunning_letters
 from . import test_worklist

@@ -7,8 +7,8 @@ from odoo import Command, fields
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import ChromeBrowser, new_test_user
 
-# Waits for a selector, clicks what it is told to, and signals success; any error in
-# the page (a broken view, a traceback) fails the test.
+# Waits for a selector, clicks what it is told to, checks a chart once drawn, and
+# signals success; any error in the page (a broken view, a traceback) fails the test.
 SCRIPT = """
 (async () => {
     const waitFor = async (selector) => {
@@ -19,10 +19,29 @@ SCRIPT = """
         }
         throw new Error("not found: " + selector);
     };
-    for (const [action, selector] of %(steps)s) {
+    for (const [action, selector, expected] of %(steps)s) {
         const el = await waitFor(selector);
         if (action === "click") { el.click(); }
         if (action === "scroll") { el.scrollIntoView(); }
+        // A chart's canvas, once drawn: Chart.js animates for a second.
+        if (action === "chart") {
+            while (!Chart.getChart(el)) {
+                await new Promise((resolve) => setTimeout(resolve, 100));
+            }
+            await new Promise((resolve) => setTimeout(resolve, 1500));
+        }
+        // Its series (the legend) must include the expected ones.
+        if (action === "series") {
+            const labels = Chart.getChart(el).data.datasets.map((dataset) => dataset.label);
+            for (const label of expected) {
+                if (!labels.includes(label)) {
+                    throw new Error(`series ${label} not in ${labels}`);
+                }
+            }
+        }
+        if (action === "points" && Chart.getChart(el).data.labels.length < expected) {
+            throw new Error(`fewer than ${expected} points`);
+        }
     }
     console.log("test successful");
 })();
