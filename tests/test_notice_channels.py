@@ -1,4 +1,5 @@
 import base64
+import json
 from contextlib import contextmanager
 from unittest.mock import patch
 
@@ -11,6 +12,7 @@ from odoo.addons.sms.tests.common import SMSCase
 
 from ..tools.sms import sms_parts
 from .common import DUE, DunningTestCommon, day
+from .test_ui import SCRIPT
 
 BE_MOBILE = "+32 470 12 34 56"
 BE_MOBILE_E164 = "+32470123456"
@@ -283,3 +285,38 @@ class TestNoticeChannels(DunningTestCommon, SMSCase, HttpCase):
             with self.assertRaises(AccessError):
                 getattr(notice.with_user(self.salesman), action)()
         self.assertEqual(notice.sms_state, "failed")
+
+    # ------------------------------------------------------------
+    # In the browser
+    # ------------------------------------------------------------
+
+    def _walk(self, url, steps, login):
+        self.browser_js(url, SCRIPT % {"steps": json.dumps(steps)}, login=login, timeout=90)
+
+    def test_a_collector_reads_why_a_text_message_failed_and_retries_it(self):
+        notice = self._notice(day(7))
+        self._send_job(sim_error="credit")
+        self._walk(
+            f"/odoo/action-account_dunning.action_account_dunning_notice/{notice.id}",
+            [
+                ("wait", "div[name='sms_failure_reason']"),
+                ("click", "button[name='action_retry_sms']"),
+                ("gone", "button[name='action_retry_sms']"),
+            ],
+            login=self.collector.login,
+        )
+        self.assertEqual(notice.sms_state, "pending")
+
+    def test_the_run_preview_warns_of_the_iap_credits_in_the_browser(self):
+        # The baker has no email address: whichever level it reaches today, its
+        # letter (or text message) costs credits.
+        self.company.dunning_post_letters = True
+        self.levels.write({"send_post": True})
+        self._walk(
+            "/odoo/action-account_dunning.action_account_dunning_run_wizard",
+            [
+                ("click", "button[name='action_preview']"),
+                ("wait", "div[name='iap_costs']:not(.d-none)"),
+            ],
+            login="admin",
+        )

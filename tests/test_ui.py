@@ -19,7 +19,16 @@ SCRIPT = """
         }
         throw new Error("not found: " + selector);
     };
+    const waitGone = async (selector) => {
+        for (let i = 0; i < 200; i++) {
+            if (!document.querySelector(selector)) { return; }
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        throw new Error("still there: " + selector);
+    };
     for (const [action, selector, expected] of %(steps)s) {
+        // Gone: what a click made the page take away (e.g. a button done with).
+        if (action === "gone") { await waitGone(selector); continue; }
         const el = await waitFor(selector);
         if (action === "click") { el.click(); }
         if (action === "scroll") { el.scrollIntoView(); }
