@@ -189,6 +189,12 @@ class TestChargesAreServerFacts(DunningTestCommon):
                 {"amount_credits": 1000.0},
                 {"paid_online": True},
                 {"fee_left_out": True},
+                # What the channels did: text messages and letters by post.
+                {"sms_state": "sent"},
+                {"sms_failure_reason": False},
+                {"letter_state": "posted"},
+                {"post_failure_reason": "By hand"},
+                {"snailmail_letter_id": False},
             ):
                 with self.assertRaises(AccessError, msg=f"{user.login}: {vals}"):
                     notice.write(vals)
