@@ -191,10 +191,10 @@ class TestChargesAreServerFacts(DunningTestCommon):
                 {"fee_left_out": True},
                 # What the channels did: text messages and letters by post.
                 {"sms_state": "sent"},
-                {"sms_failure_reason": False},
+                {"sms_failure_reason": "By hand"},
+                {"sms_message_id": self.notice.message_ids[:1].id},
                 {"letter_state": "posted"},
                 {"post_failure_reason": "By hand"},
-                {"snailmail_letter_id": False},
             ):
                 with self.assertRaises(AccessError, msg=f"{user.login}: {vals}"):
                     notice.write(vals)
