@@ -192,7 +192,6 @@ class TestChargesAreServerFacts(DunningTestCommon):
                 # What the channels did: text messages and letters by post.
                 {"sms_state": "sent"},
                 {"sms_failure_reason": "By hand"},
-                {"sms_message_id": self.notice.message_ids[:1].id},
                 {"letter_state": "posted"},
                 {"post_failure_reason": "By hand"},
             ):
