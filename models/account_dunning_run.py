@@ -301,6 +301,7 @@ class AccountDunningRun(models.Model):
         if not rows:
             return
         notices = self._create_notices(rows, statements)
+        self._refresh_table_statistics(len(notices))
         problems = notices._create_charges()
         problems += self.env["account.dunning.notice.send"]._action_send(
             notices.filtered(lambda notice: notice.level_id.auto_execute)
@@ -388,6 +389,21 @@ class AccountDunningRun(models.Model):
         # Never in tests: they run in one transaction that is rolled back.
         if not module.current_test:
             self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _refresh_table_statistics(self, created):
+        """ANALYZE the notice table when PostgreSQL still believes it (nearly) empty.
+
+        Each notice line and history entry checks its notice through a foreign key,
+        whose plan PostgreSQL fixes from the table's statistics: on a table it thinks
+        empty (a first run, or one after a purge) that plan reads the whole table, so
+        a run's time grows with the square of its size (20,000 invoices: 2.7 s of
+        line inserts instead of 1 s). Fresh statistics switch it to the primary key.
+        """
+        self.env.cr.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = 'account_dunning_notice'::regclass"
+        )
+        if self.env.cr.fetchone()[0] < max(created, 1000):
+            self.env.cr.execute("ANALYZE account_dunning_notice")
 
     # ------------------------------------------------------------
     # BUSINESS METHODS: notices
