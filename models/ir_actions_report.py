@@ -23,15 +23,23 @@ from odoo.tools.safe_eval import safe_eval, time
 from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
 
 from ..tools.batches import split_in_runs
-from ..tools.concurrent_pdf import WkhtmltopdfError, pdf_key, run_wkhtmltopdf_concurrently
+from ..tools.concurrent_pdf import (
+    WkhtmltopdfError,
+    pdf_key,
+    run_wkhtmltopdf_concurrently,
+    split_layout,
+)
 
 LETTER_REPORT = "account_dunning.report_dunning_notice"
-# A run costs about 2 s before its first page (start, script delay), then about
-# 0.15 s a page: smaller runs would save little and hold a processor.
+# A run costs about a second before its first page (start, script delay), then
+# about 0.1 s a page: smaller runs would save little and hold a processor.
 MIN_LETTERS_PER_RUN = 10
-# wkhtmltopdf loads the headers of every document of its run on each page: a
-# run's cost grows with the square of its size (150 letters: 39 s in one run).
-MAX_LETTERS_PER_RUN = 50
+# Each letter has header and footer files of its own (concurrent_pdf.split_layout),
+# so a run's cost grows with its size; a cap keeps one run's files and memory small.
+MAX_LETTERS_PER_RUN = 100
+# Milliseconds wkhtmltopdf waits for scripts after a page loads (Odoo's
+# report.print_delay, 1000 by default): a letter's only script fills in its header.
+LETTER_PDF_DELAY = 200
 
 
 class IrActionsReport(models.Model):
@@ -67,8 +75,6 @@ class IrActionsReport(models.Model):
         to_render = [res_id for res_id in res_ids if res_id not in kept_ids]
         processes = report._get_letter_pdf_processes()
         chunks = split_in_runs(to_render, processes, MIN_LETTERS_PER_RUN, MAX_LETTERS_PER_RUN)
-        if len(chunks) < 2:
-            return super()._render_qweb_pdf_prepare_streams(report_ref, data, res_ids=res_ids)
 
         data = dict(data or {}, report_type="pdf", debug=False)
         html_by_chunk, jobs = {}, []
@@ -140,25 +146,49 @@ class IrActionsReport(models.Model):
                 )
             ) from None
 
+    def _get_letter_pdf_delay(self):
+        """Milliseconds wkhtmltopdf waits for a letter's scripts: the system parameter
+        account_dunning.letter_pdf_delay, else LETTER_PDF_DELAY."""
+        param = self.env["ir.config_parameter"].sudo().get_param("account_dunning.letter_pdf_delay")
+        try:
+            return max(int(param), 0) if param else LETTER_PDF_DELAY
+        except ValueError:
+            raise UserError(
+                _(
+                    "The system parameter account_dunning.letter_pdf_delay must be a whole"
+                    " number of milliseconds, not %(value)r.",
+                    value=param,
+                )
+            ) from None
+
     def _run_wkhtmltopdf_concurrently(self, report, jobs, processes):
         """The PDF of each job (bodies, header, footer, paperformat arguments), with
         up to `processes` wkhtmltopdf at a time, given the arguments Odoo's
         `_run_wkhtmltopdf` would give them."""
         paperformat = report.get_paperformat()
-        runs = [
-            (
-                self._build_wkhtmltopdf_args(
-                    paperformat,
-                    self.env.context.get("landscape"),
-                    specific_paperformat_args=paperformat_args,
-                    set_viewport_size=self.env.context.get("set_viewport_size"),
-                ),
-                bodies,
-                header,
-                footer,
+        delay = str(self._get_letter_pdf_delay())
+        runs = []
+        for bodies, header, footer, paperformat_args in jobs:
+            args = self._build_wkhtmltopdf_args(
+                paperformat,
+                self.env.context.get("landscape"),
+                specific_paperformat_args=paperformat_args,
+                set_viewport_size=self.env.context.get("set_viewport_size"),
             )
-            for bodies, header, footer, paperformat_args in jobs
-        ]
+            if "--javascript-delay" in args:
+                args[args.index("--javascript-delay") + 1] = delay
+            # Each letter with its own header and footer: a shared file is loaded on
+            # every page with the headers of the whole run.
+            headers = split_layout(header, "minimal_layout_report_headers") if header else None
+            footers = split_layout(footer, "minimal_layout_report_footers") if footer else None
+            runs.append(
+                (
+                    args,
+                    bodies,
+                    headers if headers and len(headers) == len(bodies) else header,
+                    footers if footers and len(footers) == len(bodies) else footer,
+                )
+            )
         try:
             return run_wkhtmltopdf_concurrently(_get_wkhtmltopdf_bin(), runs, processes)
         except WkhtmltopdfError as error:

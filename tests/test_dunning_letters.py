@@ -500,13 +500,20 @@ class TestDunningLetters(DunningTestCommon, HttpCase):
         with self.assertRaisesRegex(UserError, "must be a whole number, not 'two'"):
             self._render(notice)
 
+    def test_letter_delay_must_be_a_whole_number(self):
+        notice, _invoices = self._letter([80.0], 50)
+        self.env["ir.config_parameter"].set_param("account_dunning.letter_pdf_delay", "soon")
+        with self.assertRaisesRegex(UserError, "whole number of milliseconds, not 'soon'"):
+            self._render(notice)
+
     def test_a_failed_concurrent_run_stops_with_its_message(self):
         self._customers_with_an_overdue_invoice("Failing", 2)
         notices = self._run_dunning(day(31)).notice_ids
         self.env["ir.config_parameter"].set_param("account_dunning.letter_pdf_processes", "2")
-        self.env["ir.config_parameter"].set_param("report.print_delay", "soon")
         with (
             patch.object(ir_actions_report, "MIN_LETTERS_PER_RUN", 1),
+            # An argument wkhtmltopdf refuses: the letters' own script delay.
+            patch.object(ir_actions_report, "LETTER_PDF_DELAY", "soon"),
             self.assertRaisesRegex(UserError, "Wkhtmltopdf failed .*javascript-delay"),
         ):
             self._render(notices)

@@ -9,6 +9,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import lxml.html
+
 _logger = logging.getLogger(__name__)
 
 
@@ -55,7 +57,8 @@ def run_wkhtmltopdf_concurrently(wkhtmltopdf, runs, processes):
 
 def pdf_key(bodies, header, footer):
     """What identifies a run's input: how core's `_run_wkhtmltopdf`, called later
-    with the same HTML, finds the PDF made here."""
+    with the same HTML, finds the PDF made here (`header` and `footer` are the
+    batch's shared files, as core has them)."""
     digest = hashlib.sha256()
     for part in (header or "", footer or "", *bodies):
         digest.update(part.encode())
@@ -77,9 +80,36 @@ def _read_run(folder, returncode):
     return pdf.read_bytes()
 
 
+def split_layout(html, node_id):
+    """Odoo's header (or footer) file of a batch, `html`, holds every document's
+    header as a child of the element `node_id`, and its script keeps the one of the
+    page's document. Returns one file per document, each holding its own header
+    alone, first: wkhtmltopdf loads the header file on every page, so a shared one
+    costs each page the headers of the whole batch. None when `html` has no such
+    element (the shared file is then used as is)."""
+    html = str(html)  # plain text: Odoo's Markup would escape the pieces joined below
+    opening = f'<div id="{node_id}">'
+    start = html.find(opening)
+    end = html.rfind("</body>")
+    if start < 0 or end < start:
+        return None
+    node = lxml.html.fragment_fromstring(html[start:end])
+    if node.get("id") != node_id:
+        return None
+    prefix, suffix = html[:start] + opening, html[html.rfind("</div>", start, end) :]
+    return [
+        prefix + lxml.html.tostring(child, encoding="unicode", with_tail=False) + suffix
+        for child in node
+    ]
+
+
 def _write_run_files(folder, header, footer, bodies):
     """wkhtmltopdf's file arguments. The body names follow Odoo's: the header
-    script finds a page's header by the number after 'report.body.tmp.'."""
+    script finds a page's header by the number after 'report.body.tmp.'. A header
+    or footer given per body (a list) goes with its body as a page object, each
+    in a folder of its own, where its body is number 0."""
+    if isinstance(header, list) or isinstance(footer, list):
+        return _write_page_files(folder, header, footer, bodies)
     args = []
     for name, html in (("header", header), ("footer", footer)):
         if html:
@@ -89,4 +119,20 @@ def _write_run_files(folder, header, footer, bodies):
         path = folder / f"report.body.tmp.{index}.html"
         path.write_text(body, encoding="utf-8")
         args.append(str(path))
+    return [*args, str(folder / "report.pdf")]
+
+
+def _write_page_files(folder, headers, footers, bodies):
+    args = []
+    for index, body in enumerate(bodies):
+        page = folder / str(index)
+        page.mkdir()
+        path = page / "report.body.tmp.0.html"
+        path.write_text(body, encoding="utf-8")
+        args += ["page", str(path)]
+        for name, layout in (("header", headers), ("footer", footers)):
+            html = layout[index] if isinstance(layout, list) else layout
+            if html:
+                (page / f"{name}.html").write_text(html, encoding="utf-8")
+                args += [f"--{name}-html", str(page / f"{name}.html")]
     return [*args, str(folder / "report.pdf")]
