@@ -6,6 +6,7 @@ BENCH_DOCUMENTS=0 leaves out the letters and the email job (the run and the
 worklist only).
 """
 
+import json
 import os
 import resource
 import time
@@ -346,6 +347,10 @@ if DOCUMENTS:
     started = time.monotonic()
     env["account.dunning.notice"]._cron_send_dunning_emails()
     email_job = time.monotonic() - started
+if results := os.environ.get("BENCH_RESULTS"):
+    with open(results, "a", encoding="utf-8") as file:
+        row = {"invoices": N, "customers": CUSTOMERS, "ours": ours, "oca": oca}
+        file.write(json.dumps({**row, "notices": run.notice_count}) + "\n")
 say("")
 say(f"invoices: {N}, customers: {CUSTOMERS}")
 say(f"{'':28}{'account_dunning':>18}{'OCA credit control':>22}")
