@@ -9,6 +9,9 @@ class AccountDunningNoticeLine(models.Model):
     _description = "Dunning Notice Line"
     _order = "notice_id, invoice_date_due, id"
     _check_company_auto = True
+    # A line is written once, by its notice's run, which keeps who and when: no
+    # create/write columns, whose foreign keys each line insert would check.
+    _log_access = False
 
     notice_id = fields.Many2one(
         comodel_name="account.dunning.notice", required=True, index=True, ondelete="cascade"
@@ -81,8 +84,8 @@ class AccountDunningNoticeLine(models.Model):
                 INSERT INTO account_dunning_notice_line (
                     notice_id, move_id, dunned, level_id, previous_level_id, amount_total,
                     amount_residual, invoice_date, invoice_date_due, days_overdue, currency_id,
-                    company_id, date, create_uid, create_date, write_uid, write_date)
-                SELECT line.*, %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
+                    company_id, date)
+                SELECT line.*
                   FROM UNNEST(
                     %(notice_id)s::int[], %(move_id)s::int[], %(dunned)s::bool[],
                     %(level_id)s::int[], %(previous_level_id)s::int[],
@@ -91,7 +94,6 @@ class AccountDunningNoticeLine(models.Model):
                     %(days_overdue)s::int[], %(currency_id)s::int[], %(company_id)s::int[],
                     %(date)s::date[]) AS line
                 """,
-                uid=self.env.uid,
                 **columns,
             )
         )
