@@ -165,3 +165,16 @@ class TestWorklist(DunningTestCommon):
         with self.assertRaises(AccessError):
             self.Worklist.with_user(salesperson).search([]).read(["amount_open"])
         self.assertTrue(self.Worklist.with_user(self.collector).search([]))
+
+    def test_a_page_evaluates_the_view_once(self):
+        # Found again by id, a row costs a whole evaluation of the view: what the
+        # list reads after its search (the multi-company rule's company_id first)
+        # comes with the search.
+        self._invoice(100.0, "2026-06-01")
+        self._invoice(500.0, "2026-06-01", partner=self.other)
+        rows = self.Worklist.with_user(self.collector).search([("amount_overdue", ">", 0)])
+        self.assertEqual(len(rows), 2)
+        stored = [name for name, field in self.Worklist._fields.items() if field.store]
+        with self.assertQueryCount(0):
+            rows.fetch(stored)
+            self.assertEqual(sorted(rows.mapped("amount_overdue")), [100.0, 500.0])
