@@ -109,23 +109,32 @@ class AccountDunningRunQueue(models.AbstractModel):
     def _job_process_customers(self, rows, statements):
         """Job: one batch of this run's customers, as the run does it inline. Safe to
         run again (a retry, a job run twice): the customers this run already gave a
-        notice are left alone; the database refuses an invoice dunned twice at a
-        level, a fee charged twice by a notice, and so on."""
+        notice are left alone, and so are invoices that another run has dunned at
+        their level since this one planned (logged as skips); the database refuses
+        an invoice dunned twice at a level, a fee charged twice by a notice."""
         self.ensure_one()
         run = self.with_company(self.company_id)
         done = run._get_partners_with_notice({row["partner_id"] for row in rows})
+        dunned = run._get_dunned_levels([row["move_id"] for row in rows])
+        rows = [row for row in rows if row["partner_id"] not in done]
+        taken = [row for row in rows if (row["move_id"], row["level_id"]) in dunned]
+        run.env["account.dunning.run.log"]._log_skips(
+            run, [(row["partner_id"], row["move_id"], "locked") for row in taken]
+        )
         by_partner = defaultdict(list)
         for row in rows:
-            if row["partner_id"] not in done:
+            if (row["move_id"], row["level_id"]) not in dunned:
                 by_partner[row["partner_id"]].append(row)
         statements = {
             (partner_id, currency_id): lines for partner_id, currency_id, lines in statements
         }
         run._process_partner_batch(sorted(by_partner), by_partner, statements)
         return self.env._(
-            "%(count)s customers dunned, %(done)s already done before",
+            "%(count)s customers dunned, %(done)s done before, %(taken)s invoices dunned "
+            "by another run",
             count=len(by_partner),
             done=len(done),
+            taken=len(taken),
         )
 
     def _get_partners_with_notice(self, partner_ids):
@@ -135,6 +144,15 @@ class AccountDunningRunQueue(models.AbstractModel):
             [("run_id", "=", self.id), ("partner_id", "in", list(partner_ids))], ["partner_id"]
         )
         return set(notices.partner_id.ids)
+
+    @api.model
+    def _get_dunned_levels(self, move_ids):
+        """{(invoice id, level id)} of these invoices dunned at a level: what the
+        notice lines' exclusion constraint would refuse again."""
+        lines = self.env["account.dunning.notice.line"].search_fetch(
+            [("move_id", "in", move_ids), ("dunned", "=", True)], ["move_id", "level_id"]
+        )
+        return {(line.move_id.id, line.level_id.id) for line in lines}
 
     def _job_finish_run(self):
         """Job: the run is done, its batches all are (queue_job runs this job after
@@ -149,7 +167,8 @@ class AccountDunningRunQueue(models.AbstractModel):
         self.write(
             {
                 "state": "done",
-                "duration": (fields.Datetime.now() - self.create_date).total_seconds(),
+                # From its creation to its last job, waits in the queue included.
+                "duration": max((fields.Datetime.now() - self.create_date).total_seconds(), 0),
             }
         )
         return True

@@ -160,6 +160,25 @@ class TestQueueJobs(DunningTestCommon, HttpCase):
         self.assertEqual(run.notice_count, 5)
         self.assertFalse(run.log_ids.filtered(lambda log: log.kind == "error"))
 
+    def test_jobs_of_an_older_plan_leave_what_another_run_did_since(self):
+        with self.trap_jobs() as trap:
+            first = self._run_in_batches_of_two()
+            first_jobs = list(trap.enqueued_jobs)
+        # A second run plans the same invoices and its jobs are done first.
+        with self.trap_jobs() as trap:
+            second = self._run_in_batches_of_two()
+            trap.perform_enqueued_jobs()
+        self.assertEqual(second.notice_count, 5)
+        once = self._facts()
+        for job in first_jobs:
+            job.perform()
+        self.assertEqual(self._facts(), once, "no duplicate")
+        self.assertEqual(first.state, "done")
+        self.assertFalse(first.notice_ids)
+        self.assertEqual(first.error_count, 0)
+        skips = first.log_ids.filtered(lambda log: log.reason == "locked")
+        self.assertEqual(skips.move_id, self.invoices)
+
     def test_a_failed_job_shows_on_the_run_and_retry_completes_it(self):
         run = self._run_in_batches_of_two()
         self.assertEqual(len(run.job_ids), 3)
