@@ -8,6 +8,7 @@ from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
+from odoo.tests.common import JsonRpcException
 
 from .common import DUE, DunningTestCommon, day
 
@@ -218,6 +219,19 @@ class TestQueueJobs(DunningTestCommon, HttpCase):
         self.assertEqual(run.notice_count, 3, "the failed batch's customers wait")
 
         for user in (self.collector, self.salesman):
+            # Over RPC, as the web client's button calls it.
+            self.authenticate(user.login, user.login)
+            with self.assertRaises(JsonRpcException) as refused:
+                self.make_jsonrpc_request(
+                    "/web/dataset/call_kw/account.dunning.run.job/action_retry",
+                    {
+                        "model": "account.dunning.run.job",
+                        "method": "action_retry",
+                        "args": [first.ids],
+                        "kwargs": {},
+                    },
+                )
+            self.assertEqual(str(refused.exception), "odoo.exceptions.AccessError")
             with self.assertRaises(AccessError):
                 first.with_user(user).action_retry()
             with self.assertRaises(AccessError):
