@@ -9,6 +9,7 @@ from unittest.mock import patch
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import JsonRpcException
+from odoo.tools import mute_logger
 
 from .common import DUE, DunningTestCommon, day
 
@@ -221,7 +222,7 @@ class TestQueueJobs(DunningTestCommon, HttpCase):
         for user in (self.collector, self.salesman):
             # Over RPC, as the web client's button calls it.
             self.authenticate(user.login, user.login)
-            with self.assertRaises(JsonRpcException) as refused:
+            with self.assertRaises(JsonRpcException) as refused, mute_logger("odoo.http"):
                 self.make_jsonrpc_request(
                     "/web/dataset/call_kw/account.dunning.run.job/action_retry",
                     {
