@@ -168,7 +168,7 @@ class AccountDunningRun(models.Model):
         # Payment behaviour and risk classes as of the run's date, for the ladder.
         run.env["account.dunning.behaviour"]._refresh(self.company_id, self.date)
         plan = run._prepare_dunning_plan(self.company_id, self.date)
-        # Handed to queue_job's jobs, the run is finished by the last of them.
+        # Handed to queue_job, the run is finished by a job queued after its batches.
         if not run._execute_dunning_plan(plan):
             self.write({"state": "done", "duration": time.monotonic() - started})
         self._commit_batch()
