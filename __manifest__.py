@@ -39,6 +39,7 @@
         "views/account_dunning_level_views.xml",
         "wizards/account_dunning_waive_charges_views.xml",
         "views/account_dunning_notice_views.xml",
+        "views/account_dunning_run_job_views.xml",
         "views/account_dunning_run_views.xml",
         "views/account_dunning_worklist_views.xml",
         "views/account_dunning_event_views.xml",

@@ -3,12 +3,15 @@ from . import account_dunning_policy_risk
 from . import account_dunning_policy
 from . import account_dunning_level
 from . import account_dunning_reference_rate
+from . import account_dunning_run_queue
 from . import account_dunning_run
+from . import account_dunning_run_job
 from . import account_dunning_run_log
 from . import account_dunning_notice
 from . import account_dunning_notice_send
 from . import account_dunning_notice_sms
 from . import account_dunning_notice_post
+from . import account_dunning_document_job
 from . import account_dunning_notice_reply
 from . import account_dunning_notice_line
 from . import account_dunning_charge

@@ -356,8 +356,12 @@ class AccountDunningNoticeSend(models.AbstractModel):
 
     @api.model
     def _send_pending(self):
-        """The job: emails, text messages and letters to post that wait for it."""
-        self._send_pending_emails()
+        """The job: emails, text messages and letters to post that wait for it. With
+        OCA queue_job installed, the emails go to its jobs, one per batch."""
+        if self.env["account.dunning.run.job"]._queue_enabled():
+            self.env["account.dunning.document.job"]._enqueue_pending_emails()
+        else:
+            self._send_pending_emails()
         self.env["account.dunning.notice.sms"]._send_pending()
         self.env["account.dunning.notice.post"]._send_pending()
 
@@ -379,17 +383,21 @@ class AccountDunningNoticeSend(models.AbstractModel):
             lambda notice: notice.level_id.mail_template_id
         ).items():
             for batch in split_every(self._email_batch_size, template_notices.ids, notices.browse):
-                try:
-                    with self.env.cr.savepoint():
-                        self._render_emails(batch, template)
-                except Exception:  # isolate the notice that fails
-                    _logger.info("Dunning email batch failed, retrying one by one", exc_info=True)
-                    for notice in batch:
-                        self._render_email_isolated(notice, template)
+                self._render_email_batch(batch, template)
                 done += len(batch)
                 if not module.current_test:
                     self.env.cr.commit()  # pylint: disable=invalid-commit
                 self.env["ir.cron"]._notify_progress(done=done, remaining=len(notices) - done)
+
+    @api.model
+    def _render_email_batch(self, notices, template):
+        try:
+            with self.env.cr.savepoint():
+                self._render_emails(notices, template)
+        except Exception:  # isolate the notice that fails
+            _logger.info("Dunning email batch failed, retrying one by one", exc_info=True)
+            for notice in notices:
+                self._render_email_isolated(notice, template)
 
     @api.model
     def _render_email_isolated(self, notice, template):

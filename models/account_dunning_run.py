@@ -13,6 +13,7 @@ _logger = logging.getLogger(__name__)
 
 class AccountDunningRun(models.Model):
     _name = "account.dunning.run"
+    _inherit = ["account.dunning.run.queue"]
     _description = "Dunning Run"
     _order = "id desc"
     _check_company_auto = True
@@ -167,8 +168,9 @@ class AccountDunningRun(models.Model):
         # Payment behaviour and risk classes as of the run's date, for the ladder.
         run.env["account.dunning.behaviour"]._refresh(self.company_id, self.date)
         plan = run._prepare_dunning_plan(self.company_id, self.date)
-        run._execute_dunning_plan(plan)
-        self.write({"state": "done", "duration": time.monotonic() - started})
+        # Handed to queue_job, the run is finished by a job queued after its batches.
+        if not run._execute_dunning_plan(plan):
+            self.write({"state": "done", "duration": time.monotonic() - started})
         self._commit_batch()
         return self
 
@@ -251,6 +253,8 @@ class AccountDunningRun(models.Model):
     # ------------------------------------------------------------
 
     def _execute_dunning_plan(self, plan):
+        """Act on `plan` per batch of customers: here, or in jobs of OCA queue_job when
+        it is installed (account.dunning.run.queue). Returns whether jobs do it."""
         self.ensure_one()
         self.invoice_count = plan["examined"]
         self._write_next_level_dates(plan["next_level_dates"])
@@ -263,18 +267,26 @@ class AccountDunningRun(models.Model):
         for row in plan["dunnings"]:
             by_partner[row["partner_id"]].append(row)
         partner_ids = sorted(by_partner)
+        if partner_ids and self.env["account.dunning.run.job"]._queue_enabled():
+            batches = list(split_every(self._dunning_batch_size, partner_ids))
+            self._enqueue_partner_batches(batches, by_partner, plan["statements"])
+            return True
         done = 0
         for batch in split_every(self._dunning_batch_size, partner_ids):
-            try:
-                with self.env.cr.savepoint():
-                    self._process_partners(batch, by_partner, plan["statements"])
-            except Exception:  # isolate the customer that fails
-                _logger.info("Dunning batch failed, retrying customer by customer", exc_info=True)
-                for partner_id in batch:
-                    self._process_partner_isolated(partner_id, by_partner, plan["statements"])
+            self._process_partner_batch(batch, by_partner, plan["statements"])
             done += len(batch)
             self._commit_batch()
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(partner_ids) - done)
+        return False
+
+    def _process_partner_batch(self, batch, by_partner, statements):
+        try:
+            with self.env.cr.savepoint():
+                self._process_partners(batch, by_partner, statements)
+        except Exception:  # isolate the customer that fails
+            _logger.info("Dunning batch failed, retrying customer by customer", exc_info=True)
+            for partner_id in batch:
+                self._process_partner_isolated(partner_id, by_partner, statements)
 
     def _process_partner_isolated(self, partner_id, by_partner, statements):
         try:

@@ -26,3 +26,4 @@ from . import test_mail_layout
 from . import test_demo
 from . import test_collection_analysis
 from . import test_payment_behaviour
+from . import test_queue_jobs
