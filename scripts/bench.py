@@ -293,10 +293,11 @@ def bench_worklist(page_repeat=20, repeat=3):
     return timings, rows
 
 
-def bench_pdfs(run, count=50):
+def bench_pdfs(run, count=50, repeat=3):
     """Seconds to render `count` letters in one batch (with one wkhtmltopdf, then
     with the default number at once), and Odoo's own invoice PDF for `count`
-    invoices, in the same process (each warmed up by one document)."""
+    invoices, in the same process (each warmed up by one document), best of
+    `repeat` sittings taken in turn, each case in each sitting."""
     if report_url := os.environ.get("REPORT_URL"):
         env["ir.config_parameter"].set_param("report.url", report_url)
     notices = run.notice_ids.sorted("id")[: count + 1]
@@ -308,18 +309,21 @@ def bench_pdfs(run, count=50):
     parameter = "account_dunning.letter_pdf_processes"
     default_processes = letters._get_letter_pdf_processes()
     timings = {}
-    for name, report, records, processes in (
-        ("letters_1", letters, notices, 1),
-        ("letters", letters, notices, default_processes),
-        ("invoices", invoice_report, invoices, 1),
-    ):
-        env["ir.config_parameter"].set_param(parameter, processes)
-        savepoint = env.cr.savepoint()  # each letter run starts with no letter kept
-        report._render_qweb_pdf(report, records[:1].ids)  # warm-up: assets, templates
-        started = time.monotonic()
-        report._render_qweb_pdf(report, records[1:].ids)
-        timings[name] = (time.monotonic() - started, len(records) - 1, processes)
-        savepoint.close(rollback=True)
+    for _sitting in range(repeat):
+        for name, report, records, processes in (
+            ("letters_1", letters, notices, 1),
+            ("letters", letters, notices, default_processes),
+            ("invoices", invoice_report, invoices, 1),
+        ):
+            env["ir.config_parameter"].set_param(parameter, processes)
+            savepoint = env.cr.savepoint()  # each letter run starts with no letter kept
+            report._render_qweb_pdf(report, records[:1].ids)  # warm-up: assets, templates
+            started = time.monotonic()
+            report._render_qweb_pdf(report, records[1:].ids)
+            spent = time.monotonic() - started
+            if name not in timings or spent < timings[name][0]:
+                timings[name] = (spent, len(records) - 1, processes)
+            savepoint.close(rollback=True)
     env.cr.rollback()
     return timings
 
@@ -400,10 +404,11 @@ if DOCUMENTS:
         ("Odoo invoice PDF", *pdfs["invoices"][:2]),
     ]
     say("")
-    say(f"{'PDF batch':24}" + "".join(f"{name:>22}" for name, _t, _n in columns))
+    say(f"{'PDF batch, best of 3':24}" + "".join(f"{name:>22}" for name, _t, _n in columns))
     say(f"{'documents':24}" + "".join(f"{count:>22}" for _name, _t, count in columns))
     say(f"{'time (s)':24}" + "".join(f"{spent:>22.2f}" for _name, spent, _n in columns))
     say(f"{'documents per second':24}" + "".join(f"{n / t:>22.1f}" for _name, t, n in columns))
     (letter_time, letters), (invoice_time, invoices) = pdfs["letters"][:2], pdfs["invoices"][:2]
-    bar = "met" if letters / letter_time >= invoices / invoice_time else "NOT met"
-    say(f"bar (letters per second >= Odoo's invoice PDF): {bar}")
+    ratio = (letters / letter_time) / (invoices / invoice_time)
+    bar = "met" if ratio >= 2 else "NOT met"
+    say(f"letters per second against Odoo's invoice PDF: {ratio:.2f}x (aim: 2x, {bar})")
