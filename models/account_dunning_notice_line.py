@@ -9,7 +9,8 @@ class AccountDunningNoticeLine(models.Model):
     _description = "Dunning Notice Line"
     _order = "notice_id, invoice_date_due, id"
     _check_company_auto = True
-    # A line is written once, by its notice's run, which keeps who and when: no
+    # A line is made by its notice's run, which keeps who and when, and only the
+    # server changes it after (what is left owed, read again before sending): no
     # create/write columns, whose foreign keys each line insert would check.
     _log_access = False
 

@@ -141,8 +141,14 @@ class AccountDunningRun(models.Model):
         """Daily: one run per company that has a dunning policy."""
         # A run still "running" from an earlier day was cut off (a crash, a restart):
         # say so. Its committed batches stand; this run completes the rest.
+        # A run spread over queue_job's jobs is finished by its last job, which may
+        # still wait for a runner or a Retry: its jobs say so on the run.
         self.search(
-            [("state", "=", "running"), ("date", "<", fields.Date.context_today(self))]
+            [
+                ("state", "=", "running"),
+                ("date", "<", fields.Date.context_today(self)),
+                ("job_ids", "=", False),
+            ]
         ).state = "failed"
         companies = self.env["res.company"].search([("dunning_policy_id", "!=", False)])
         for company in companies:
@@ -321,7 +327,8 @@ class AccountDunningRun(models.Model):
         self.env["account.dunning.run.log"]._log_problems(problems)
 
     def _apply_levels(self, rows):
-        """Lock the invoices and move them to their new level, in one statement.
+        """Lock the invoices and move them to their new level, in one statement,
+        those still at the level and open as planned.
 
         Invoices another run holds are left to it (SKIP LOCKED); NO KEY UPDATE, like
         the ORM's own updates, so that rows referencing these invoices (logs, notice
@@ -341,16 +348,22 @@ class AccountDunningRun(models.Model):
                        dunning_next_level_date = target.next_level_date,
                        write_uid = %(uid)s, write_date = NOW() AT TIME ZONE 'UTC'
                   FROM UNNEST(%(move_ids)s::int[], %(level_ids)s::int[],
-                              %(next_dates)s::date[]) AS target(id, level_id, next_level_date)
+                              %(previous_ids)s::int[], %(next_dates)s::date[])
+                       AS target(id, level_id, previous_id, next_level_date)
                  WHERE m.id = target.id
                    AND m.id IN (SELECT id FROM account_move WHERE id = ANY(%(move_ids)s)
                                 ORDER BY id FOR NO KEY UPDATE SKIP LOCKED)
+                   -- Still where the plan found it, and still owed: a plan replayed
+                   -- later (a queued job) moves nothing that was paid or moved since.
+                   AND m.dunning_level_id IS NOT DISTINCT FROM target.previous_id
+                   AND m.amount_residual > 0
              RETURNING m.id
                 """,
                 date=self.date,
                 uid=self.env.uid,
                 move_ids=[row["move_id"] for row in rows],
                 level_ids=[row["level_id"] for row in rows],
+                previous_ids=[row.get("previous_level_id") or None for row in rows],
                 next_dates=[row["next_level_date"] or None for row in rows],
             )
         )
@@ -412,10 +425,12 @@ class AccountDunningRun(models.Model):
         line inserts instead of 1 s). Fresh statistics switch it to the primary key.
         """
         self.env.cr.execute(
-            "SELECT reltuples FROM pg_class WHERE oid = 'account_dunning_notice'::regclass"
+            SQL("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", "account_dunning_notice")
         )
         if self.env.cr.fetchone()[0] < max(created, 1000):
-            self.env.cr.execute("ANALYZE account_dunning_notice")
+            # SKIP_LOCKED: a job analyzing it meanwhile does it for all (and its lock,
+            # held until it commits, would make parallel batch jobs wait).
+            self.env.cr.execute(SQL("ANALYZE (SKIP_LOCKED) account_dunning_notice"))
 
     # ------------------------------------------------------------
     # BUSINESS METHODS: notices

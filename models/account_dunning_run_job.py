@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 # The channels of OCA queue_job the work goes to: documents on a sub-channel, so
 # that the runner gives them a capacity of their own (ODOO_QUEUE_JOB_CHANNELS).
@@ -76,7 +76,12 @@ class AccountDunningRunJob(models.Model):
             return [("id", "=", False)]
         # sudo: queue_job's jobs are read by its managers only; a collector sees the
         # state of the dunning jobs through these rows, whose own rules apply.
-        uuids = self.env["queue.job"].sudo().search([("state", operator, value)]).mapped("uuid")
+        uuids = (
+            self.env["queue.job"]
+            .sudo()
+            .search([("state", operator, value), ("channel", "=like", f"{CHANNEL}%")])
+            .mapped("uuid")
+        )
         return [("uuid", "in", uuids)]
 
     # ------------------------------------------------------------
@@ -85,8 +90,12 @@ class AccountDunningRunJob(models.Model):
 
     def action_retry(self):
         """Put the failed jobs back in the queue: queue_job's own requeue."""
-        # Only who may write these rows (dunning managers) retries a job.
-        self.check_access("write")
+        # Dunning managers retry the jobs of runs they may change; the rows themselves
+        # are the server's, written by no one (a uuid rewritten over RPC would reach
+        # any job of queue_job).
+        if not self.env.user.has_group("account_dunning.group_dunning_manager"):
+            raise AccessError(self.env._("Only dunning managers retry a dunning job."))
+        self.run_id.check_access("write")
         if error := self._retry_error_message():
             raise UserError(error)
         # sudo: dunning managers are not queue_job managers; the rows above are theirs.
@@ -114,7 +123,11 @@ class AccountDunningRunJob(models.Model):
         if not self._queue_enabled() or not self:
             return self.env["base"]
         # sudo: see _search_state.
-        return self.env["queue.job"].sudo().search([("uuid", "in", self.mapped("uuid"))])
+        return (
+            self.env["queue.job"]
+            .sudo()
+            .search([("uuid", "in", self.mapped("uuid")), ("channel", "=like", f"{CHANNEL}%")])
+        )
 
     @api.model
     def _ensure_channels(self):

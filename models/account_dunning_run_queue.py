@@ -95,10 +95,19 @@ class AccountDunningRunQueue(models.AbstractModel):
                     "invoice_count": len(rows),
                 }
             )
-        finish = self.delayable(
-            channel=CHANNEL, description=self.env._("%(run)s: finish", run=self.display_name)
-        )._job_finish_run()
+        finish_name = self.env._("%(run)s: finish", run=self.display_name)
+        finish = self.delayable(channel=CHANNEL, description=finish_name)._job_finish_run()
         group(*delayables).on_done(finish).delay()
+        # The finishing job has its row too: should it fail, the run says so.
+        delayables.append(finish)
+        values.append(
+            {
+                "run_id": self.id,
+                "company_id": self.company_id.id,
+                "kind": "customers",
+                "name": finish_name,
+            }
+        )
         Job._create_for_jobs(
             {
                 delayable._generated_job.uuid: vals

@@ -138,8 +138,9 @@ class TestQueueJobs(DunningTestCommon, HttpCase):
             self.assertEqual({job.channel for job in trap.enqueued_jobs}, {"root.dunning"})
             self.assertEqual(run.state, "running", "its jobs finish it")
             self.assertFalse(run.notice_ids)
-            self.assertEqual(run.job_ids.mapped("kind"), ["customers"] * 3)
-            self.assertEqual(sorted(run.job_ids.mapped("customer_count")), [1, 2, 2])
+            # Three batches, and the job that finishes the run once they are done.
+            self.assertEqual(run.job_ids.mapped("kind"), ["customers"] * 4)
+            self.assertEqual(sorted(run.job_ids.mapped("customer_count")), [0, 1, 2, 2])
             self.assertEqual(sum(run.job_ids.mapped("invoice_count")), 10)
             trap.perform_enqueued_jobs()
         self.assertEqual(run.state, "done")
@@ -183,8 +184,9 @@ class TestQueueJobs(DunningTestCommon, HttpCase):
 
     def test_a_failed_job_shows_on_the_run_and_retry_completes_it(self):
         run = self._run_in_batches_of_two()
-        self.assertEqual(len(run.job_ids), 3)
-        first, *others = run.job_ids.sorted("id")
+        self.assertEqual(len(run.job_ids), 4)
+        # The batches; the finishing job waits for them all.
+        first, *others = run.job_ids.filtered("customer_count").sorted("id")
         process = self.Run._process_partner_batch
 
         def process_then_crash(self_run, *args):
@@ -327,4 +329,18 @@ class TestQueueJobs(DunningTestCommon, HttpCase):
             run.job_ids[:1].with_user(self.manager).action_retry()
         with self.assertRaises(AccessError):
             run.job_ids[:1].with_user(self.salesman).action_retry()
-        self.assertEqual(run.job_ids.mapped("state"), ["pending"] * 3)
+        self.assertEqual(
+            run.job_ids.sorted("id").mapped("state"), ["pending"] * 3 + ["wait_dependencies"]
+        )
+
+    def test_no_role_rewrites_which_queue_job_a_row_follows(self):
+        # A row's uuid rewritten would read and requeue any job of queue_job.
+        run = self._run_in_batches_of_two()
+        row = run.job_ids[:1]
+        uuid = row.uuid
+        for user in (self.manager, self.collector, self.salesman):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                row.with_user(user).write({"uuid": "another-job"})
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                row.with_user(user).copy()
+        self.assertEqual(row.uuid, uuid)
