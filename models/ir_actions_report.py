@@ -179,16 +179,17 @@ class IrActionsReport(models.Model):
                 args[args.index("--javascript-delay") + 1] = delay
             # Each letter with its own header and footer: a shared file is loaded on
             # every page with the headers of the whole run.
-            headers = split_layout(header, "minimal_layout_report_headers") if header else None
-            footers = split_layout(footer, "minimal_layout_report_footers") if footer else None
-            runs.append(
-                (
-                    args,
-                    bodies,
-                    headers if headers and len(headers) == len(bodies) else header,
-                    footers if footers and len(footers) == len(bodies) else footer,
-                )
-            )
+            # Both split, or neither: a shared file beside a body numbered 0 would give
+            # every letter the first letter's header or footer.
+            headers = split_layout(header, "minimal_layout_report_headers") if header else []
+            footers = split_layout(footer, "minimal_layout_report_footers") if footer else []
+            if all(
+                layouts is not None and len(layouts) in (0, len(bodies))
+                for layouts in (headers, footers)
+            ):
+                runs.append((args, bodies, headers or None, footers or None))
+            else:
+                runs.append((args, bodies, header, footer))
         try:
             return run_wkhtmltopdf_concurrently(_get_wkhtmltopdf_bin(), runs, processes)
         except WkhtmltopdfError as error:

@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import lxml.etree
 import lxml.html
 
 _logger = logging.getLogger(__name__)
@@ -93,7 +94,10 @@ def split_layout(html, node_id):
     end = html.rfind("</body>")
     if start < 0 or end < start:
         return None
-    node = lxml.html.fragment_fromstring(html[start:end])
+    try:
+        node = lxml.html.fragment_fromstring(html[start:end])
+    except lxml.etree.ParserError:  # a layout with more after the node: keep it shared
+        return None
     if node.get("id") != node_id:
         return None
     prefix, suffix = html[:start] + opening, html[html.rfind("</div>", start, end) :]
@@ -107,8 +111,11 @@ def _write_run_files(folder, header, footer, bodies):
     """wkhtmltopdf's file arguments. The body names follow Odoo's: the header
     script finds a page's header by the number after 'report.body.tmp.'. A header
     or footer given per body (a list) goes with its body as a page object, each
-    in a folder of its own, where its body is number 0."""
+    in a folder of its own, where its body is number 0: then both are lists (or
+    None), as a shared file there would show the first document's."""
     if isinstance(header, list) or isinstance(footer, list):
+        if not all(isinstance(layout, list | None) for layout in (header, footer)):
+            raise ValueError("headers and footers go per body together, or shared together")
         return _write_page_files(folder, header, footer, bodies)
     args = []
     for name, html in (("header", header), ("footer", footer)):

@@ -117,6 +117,19 @@ def test_split_layout_of_odoos_markup_escapes_nothing():
     assert "<p>Head B</p>" in files[1] and "&lt;" not in files[1]
 
 
+def test_split_layout_keeps_a_layout_with_more_after_the_node_shared():
+    for after in ("<p>a note</p>", "a note"):
+        html = LAYOUT.replace("</div>\n</body>", f"</div>{after}\n</body>")
+        assert split_layout(html, "minimal_layout_report_headers") is None
+
+
+def test_a_shared_footer_beside_own_headers_is_refused(tmp_path, wkhtmltopdf):
+    # Beside a body numbered 0, a shared footer would show the first document's.
+    run = ([], ["body a", "body b"], ["head a", "head b"], "foot")
+    with pytest.raises(ValueError):
+        run_wkhtmltopdf_concurrently(wkhtmltopdf, [run], 1)
+
+
 def test_split_layout_leaves_a_file_without_the_node_alone():
     assert (
         split_layout("<html><body><p>x</p></body></html>", "minimal_layout_report_headers") is None
@@ -128,9 +141,9 @@ def test_own_headers_go_with_their_bodies_as_page_objects(tmp_path, wkhtmltopdf)
     spy = tmp_path / "spy"
     spy.write_text(f'#!/bin/sh\necho "$@" > {log}\nexec {wkhtmltopdf} "$@"\n', encoding="utf-8")
     spy.chmod(0o755)
-    run = (["--quiet"], ["body a", "body b"], ["head a", "head b"], "foot")
+    run = (["--quiet"], ["body a", "body b"], ["head a", "head b"], ["foot a", "foot b"])
     pdfs = run_wkhtmltopdf_concurrently(str(spy), [run], 1)
-    assert pdfs == [b"body a|head a|foot|body b|head b|foot"]
+    assert pdfs == [b"body a|head a|foot a|body b|head b|foot b"]
     args = log.read_text().split()
     assert args[0] == "--quiet" and args[1] == "page"
     pages = [args[index + 1] for index, arg in enumerate(args) if arg == "page"]
