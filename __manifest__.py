@@ -1,6 +1,6 @@
 {
     "name": "Dunning & Collections",
-    "version": "18.0.1.8.0",
+    "version": "18.0.1.9.0",
     "category": "Accounting/Accounting",
     "summary": "Collection ladder for overdue invoices: reminders, calls, "
     "demand letters, escalation and deposits before work starts",
