@@ -343,4 +343,11 @@ class TestQueueJobs(DunningTestCommon, HttpCase):
                 row.with_user(user).write({"uuid": "another-job"})
             with self.subTest(user=user.login), self.assertRaises(AccessError):
                 row.with_user(user).copy()
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                row.with_user(user).create(
+                    {"run_id": run.id, "kind": "customers", "uuid": "another-job", "name": "x"}
+                )
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                row.with_user(user).unlink()
         self.assertEqual(row.uuid, uuid)
+        self.assertEqual(len(run.job_ids), 4, "no row made or removed")
