@@ -1,6 +1,6 @@
 {
     "name": "Dunning & Collections",
-    "version": "18.0.1.9.0",
+    "version": "18.0.1.10.0",
     "category": "Accounting/Accounting",
     "summary": "Collection ladder for overdue invoices: reminders, calls, "
     "demand letters, escalation and deposits before work starts",
@@ -76,6 +76,7 @@
             "account_dunning/static/tests/tours/*.js",
         ],
     },
+    "post_init_hook": "_post_init_hook",
     "installable": True,
     "application": False,
 }

@@ -14,6 +14,7 @@ from . import account_dunning_notice_post
 from . import account_dunning_document_job
 from . import account_dunning_notice_reply
 from . import account_dunning_notice_line
+from . import account_dunning_move_level
 from . import account_dunning_charge
 from . import account_dunning_worklist
 from . import account_dunning_forecast

@@ -547,7 +547,8 @@ class AccountDunningPaymentPlan(models.Model):
             company = plan.company_id
             partner = plan.partner_id.with_company(company)
             policy = partner._get_dunning_policy()
-            plan.move_ids.filtered("dunning_open")._dunning_resume_below(
+            self.env["account.dunning.move.level"]._resume_below(
+                plan.move_ids.filtered("dunning_open"),
                 policy.plan_broken_level_id if policy else False,
                 policy._get_ordered_levels() if policy else [],
             )

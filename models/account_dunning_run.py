@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.modules import module
 from odoo.tools import SQL, format_date, split_every
 
+from .account_dunning_move_level import DUNNING_LEVEL_ROW_FIELDS
 from .account_dunning_notice import EMAILED_STATES
 
 _logger = logging.getLogger(__name__)
@@ -202,10 +203,8 @@ class AccountDunningRun(models.Model):
         earliest = min(policies.level_ids.mapped("delay") or [0])
         horizon = fields.Date.add(date, days=max(-earliest, 0))
         Move = self.env["account.move"]
-        Move.flush_model()
-        # Read by the query too: notices held for their check.
-        self.env["account.dunning.notice"].flush_model(["state"])
-        self.env["account.dunning.notice.line"].flush_model(["move_id", "dunned", "notice_id"])
+        # Read by the query: the invoices, their level rows, notices held for a check.
+        self.env.flush_all()
         # Why an invoice waits off the ladder, as account.move defines it: one column each.
         holds = SQL(",").join(
             SQL(
@@ -242,12 +241,16 @@ class AccountDunningRun(models.Model):
                                / NULLIF(account_move.amount_residual, 0)) AS residual_company,
                     account_move.invoice_date,
                     account_move.dunning_date_due AS invoice_date_due,
-                    account_move.dunning_level_id AS level_id,
-                    account_move.last_dunning_date,
-                    account_move.dunning_next_level_date AS next_level_date,
+                    %s AS level_id,
+                    %s AS last_dunning_date,
+                    %s AS next_level_date,
                     account_move.dunning_promise_date AS promise_date,
                     %s
                     """,
+                    *(
+                        Move._field_to_sql("account_move", fname, query)
+                        for fname in DUNNING_LEVEL_ROW_FIELDS
+                    ),
                     holds,
                 )
             )
@@ -327,56 +330,50 @@ class AccountDunningRun(models.Model):
         self.env["account.dunning.run.log"]._log_problems(problems)
 
     def _apply_levels(self, rows):
-        """Lock the invoices and move them to their new level, in one statement,
-        those still at the level and open as planned.
+        """Lock the invoices' level rows and move them to their new level, in one
+        statement, those still at the level and open as planned.
 
-        Invoices another run holds are left to it (SKIP LOCKED); NO KEY UPDATE, like
-        the ORM's own updates, so that rows referencing these invoices (logs, notice
-        lines) can still be inserted by another run. Plain SQL: a full account.move
-        write (lock dates, sync of lines, tracking) would cost more than the whole
-        run, and nothing stored depends on these two fields. Returns the moved ids.
+        Rows another run holds are left to it (SKIP LOCKED). Plain SQL on the narrow
+        table of levels (account.dunning.move.level): the ORM would write them one
+        by one, and the invoices themselves are not written at all. Returns the
+        moved invoice ids.
         """
         if not rows:
             return set()
-        Move = self.env["account.move"]
-        Move.flush_model(["dunning_level_id", "last_dunning_date", "dunning_next_level_date"])
+        Row = self.env["account.dunning.move.level"]
+        move_ids = [row["move_id"] for row in rows]
+        Row.flush_model()
+        Row._insert_missing(move_ids)
         self.env.cr.execute(
             SQL(
                 """
-                UPDATE account_move m
-                   SET dunning_level_id = target.level_id, last_dunning_date = %(date)s,
-                       dunning_next_level_date = target.next_level_date,
-                       write_uid = %(uid)s, write_date = NOW() AT TIME ZONE 'UTC'
+                UPDATE account_dunning_move_level r
+                   SET level_id = target.level_id, last_dunning_date = %(date)s,
+                       next_level_date = target.next_level_date
                   FROM UNNEST(%(move_ids)s::int[], %(level_ids)s::int[],
                               %(previous_ids)s::int[], %(next_dates)s::date[])
-                       AS target(id, level_id, previous_id, next_level_date)
-                 WHERE m.id = target.id
-                   AND m.id IN (SELECT id FROM account_move WHERE id = ANY(%(move_ids)s)
-                                ORDER BY id FOR NO KEY UPDATE SKIP LOCKED)
+                       AS target(move_id, level_id, previous_id, next_level_date),
+                       account_move m
+                 WHERE r.move_id = target.move_id
+                   AND r.id IN (SELECT id FROM account_dunning_move_level
+                                 WHERE move_id = ANY(%(move_ids)s)
+                                 ORDER BY id FOR NO KEY UPDATE SKIP LOCKED)
                    -- Still where the plan found it, and still owed: a plan replayed
                    -- later (a queued job) moves nothing that was paid or moved since.
-                   AND m.dunning_level_id IS NOT DISTINCT FROM target.previous_id
-                   AND m.amount_residual > 0
-             RETURNING m.id
+                   AND r.level_id IS NOT DISTINCT FROM target.previous_id
+                   AND m.id = r.move_id AND m.amount_residual > 0
+             RETURNING r.move_id
                 """,
                 date=self.date,
-                uid=self.env.uid,
-                move_ids=[row["move_id"] for row in rows],
+                move_ids=move_ids,
                 level_ids=[row["level_id"] for row in rows],
                 previous_ids=[row.get("previous_level_id") or None for row in rows],
                 next_dates=[row["next_level_date"] or None for row in rows],
             )
         )
         moved = {move_id for (move_id,) in self.env.cr.fetchall()}
-        Move.invalidate_model(
-            [
-                "dunning_level_id",
-                "last_dunning_date",
-                "dunning_next_level_date",
-                "write_uid",
-                "write_date",
-            ]
-        )
+        Row.invalidate_model()
+        self.env["account.move"].invalidate_model(list(DUNNING_LEVEL_ROW_FIELDS))
         return moved
 
     def _write_next_level_dates(self, next_level_dates):
@@ -386,24 +383,27 @@ class AccountDunningRun(models.Model):
         another run holds keeps its date, which that run writes."""
         if not next_level_dates:
             return
-        Move = self.env["account.move"]
-        Move.flush_model(["dunning_next_level_date"])
+        Row = self.env["account.dunning.move.level"]
+        Row.flush_model()
+        Row._insert_missing(next_level_dates)
         self.env.cr.execute(
             SQL(
                 """
-                UPDATE account_move m
-                   SET dunning_next_level_date = target.next_level_date
+                UPDATE account_dunning_move_level r
+                   SET next_level_date = target.next_level_date
                   FROM UNNEST(%(move_ids)s::int[], %(next_dates)s::date[])
-                       AS target(id, next_level_date)
-                 WHERE m.id = target.id
-                   AND m.id IN (SELECT id FROM account_move WHERE id = ANY(%(move_ids)s)
-                                ORDER BY id FOR NO KEY UPDATE SKIP LOCKED)
+                       AS target(move_id, next_level_date)
+                 WHERE r.move_id = target.move_id
+                   AND r.id IN (SELECT id FROM account_dunning_move_level
+                                 WHERE move_id = ANY(%(move_ids)s)
+                                 ORDER BY id FOR NO KEY UPDATE SKIP LOCKED)
                 """,
                 move_ids=list(next_level_dates),
                 next_dates=[next_date or None for next_date in next_level_dates.values()],
             )
         )
-        Move.invalidate_model(["dunning_next_level_date"])
+        Row.invalidate_model(["next_level_date"])
+        self.env["account.move"].invalidate_model(["dunning_next_level_date"])
 
     # ------------------------------------------------------------
     # BUSINESS METHODS: commits

@@ -33,8 +33,6 @@ class AccountDunningWorklist(models.Model):
             "dunning_date_due",
             "dunning_blocked",
             "dunning_promise_date",
-            "dunning_level_id",
-            "last_dunning_date",
             "dunning_disputed_amount",
             "move_type",
             "state",
@@ -42,8 +40,8 @@ class AccountDunningWorklist(models.Model):
             "dunning_awaits_order",
             "dunning_plan_active",
             "dunning_amount_undisputed",
-            "dunning_next_level_date",
         ],
+        "account.dunning.move.level": ["move_id", "level_id", "next_level_date"],
         "account.dunning.notice.line": ["move_id", "dunned", "notice_id"],
         "account.dunning.payment.plan": ["partner_id", "company_id", "currency_id", "state"],
         "account.dunning.notice": ["partner_id", "company_id", "currency_id", "state"],
@@ -344,15 +342,18 @@ class AccountDunningWorklist(models.Model):
         the ladder (account.move._get_dunning_held_domain), in SQL."""
         Move = self.env["account.move"]
         held = Move._get_dunning_domain_sql(Move._get_dunning_held_domain())
-        return Move._where_calc(Move._get_dunning_open_invoice_domain()).select(
+        query = Move._where_calc(Move._get_dunning_open_invoice_domain())
+        return query.select(
             SQL(
                 """
                 account_move.id, account_move.company_id, account_move.commercial_partner_id,
                 account_move.currency_id, account_move.amount_residual,
                 account_move.dunning_date_due AS invoice_date_due, account_move.dunning_blocked,
-                account_move.dunning_disputed_amount, account_move.dunning_level_id,
-                account_move.dunning_next_level_date, COALESCE(%s, FALSE) AS held
+                account_move.dunning_disputed_amount, %s AS dunning_level_id,
+                %s AS dunning_next_level_date, COALESCE(%s, FALSE) AS held
                 """,
+                Move._field_to_sql("account_move", "dunning_level_id", query),
+                Move._field_to_sql("account_move", "dunning_next_level_date", query),
                 held,
             )
         )

@@ -10,6 +10,7 @@ from odoo.tools import float_repr, formatLang
 from ..tools.ladder import days_overdue
 from ..tools.money import exact_line
 from ..tools.plan import hold_steps
+from .account_dunning_move_level import DUNNING_LEVEL_ROW_FIELDS
 from .sale_order import QUOTATION_STATES
 
 DUNNING_MOVE_FIELDS = (
@@ -42,14 +43,31 @@ class AccountMove(models.Model):
     # FIELDS
     # ------------------------------------------------------------
 
+    # Where the invoice stands on its ladder: a row of its own
+    # (account.dunning.move.level), which the run writes in sets.
+    dunning_level_row_ids = fields.One2many(
+        comodel_name="account.dunning.move.level",
+        inverse_name="move_id",
+        readonly=True,
+        # Searched through the invoice's fields, whoever may read the invoice.
+        auto_join=True,
+    )
     dunning_level_id = fields.Many2one(
         comodel_name="account.dunning.level",
-        copy=False,
-        index="btree_not_null",
+        compute="_compute_dunning_level",
+        inverse="_inverse_dunning_level_id",
+        search="_search_dunning_level_id",
+        compute_sudo=True,
         tracking=True,
         help="Last dunning level reached by this invoice.",
     )
-    last_dunning_date = fields.Date(copy=False, tracking=True)
+    last_dunning_date = fields.Date(
+        compute="_compute_dunning_level",
+        inverse="_inverse_last_dunning_date",
+        search="_search_last_dunning_date",
+        compute_sudo=True,
+        tracking=True,
+    )
     dunning_blocked = fields.Boolean(
         copy=False,
         tracking=True,
@@ -108,8 +126,8 @@ class AccountMove(models.Model):
     dunning_next_level_date = fields.Date(
         string="Next Level Due",
         compute="_compute_dunning_next_level_date",
-        store=True,
-        copy=False,
+        search="_search_dunning_next_level_date",
+        compute_sudo=True,
         help="When the dunning run moves this invoice to its next level, if nothing holds "
         "it: the day it became due for it, or the day ahead it will be. Each run updates it.",
     )
@@ -226,42 +244,40 @@ class AccountMove(models.Model):
                 days_overdue(move.dunning_date_due, today) if move.dunning_open else 0
             )
 
-    @api.depends(
-        "move_type",
-        "state",
-        "payment_state",
-        "dunning_awaits_order",
-        "company_id",
-        "commercial_partner_id",
-        "dunning_date_due",
-        "dunning_level_id",
-        "last_dunning_date",
-    )
+    @api.depends("dunning_level_row_ids.level_id", "dunning_level_row_ids.last_dunning_date")
+    def _compute_dunning_level(self):
+        for move in self:
+            row = move.dunning_level_row_ids[:1]
+            move.dunning_level_id = row.level_id
+            move.last_dunning_date = row.last_dunning_date
+
+    # One inverse per field: while one is written, the other reads as empty.
+    def _inverse_dunning_level_id(self):
+        # sudo: the rows have no access rights of their own; who may change these
+        # fields is checked by write() (account.dunning.mixin).
+        self.env["account.dunning.move.level"].sudo()._set_from_moves(self, "dunning_level_id")
+
+    def _inverse_last_dunning_date(self):
+        # sudo: as for the level.
+        self.env["account.dunning.move.level"].sudo()._set_from_moves(self, "last_dunning_date")
+
+    @api.depends("dunning_level_row_ids.next_level_date")
     def _compute_dunning_next_level_date(self):
-        """As of today, when an invoice is posted, paid or its level set by hand; the
-        run refreshes it on its date for every invoice it examines, so that changes of
-        policy or of levels show after the next run (see
-        account.dunning.run._write_next_level_dates)."""
-        today = fields.Date.context_today(self)
-        open_moves = self.filtered_domain(self._get_dunning_open_invoice_domain())
-        (self - open_moves).dunning_next_level_date = False
-        # sudo: every user who posts or pays an invoice keeps its date true, whether
-        # or not they may read the dunning policies.
-        Policy = self.env["account.dunning.policy"].sudo()
-        for company, moves in open_moves.grouped("company_id").items():
-            partners = moves.commercial_partner_id.sudo().with_company(company)
-            default = company.sudo().dunning_policy_id
-            ladders = (partners.dunning_policy_id | default)._get_dunning_ladders()
-            policy_of = {partner.id: partner.dunning_policy_id.id for partner in partners}
-            for move in moves:
-                policy_id = policy_of.get(move.commercial_partner_id.id) or default.id
-                move.dunning_next_level_date = Policy._get_next_level_date(
-                    ladders.get(policy_id),
-                    move.dunning_level_id.id,
-                    move.dunning_date_due,
-                    move.last_dunning_date,
-                    today,
-                )
+        for move in self:
+            move.dunning_next_level_date = move.dunning_level_row_ids[:1].next_level_date
+
+    def _search_dunning_level_id(self, operator, value):
+        return self.env["account.dunning.move.level"]._get_move_domain("level_id", operator, value)
+
+    def _search_last_dunning_date(self, operator, value):
+        return self.env["account.dunning.move.level"]._get_move_domain(
+            "last_dunning_date", operator, value
+        )
+
+    def _search_dunning_next_level_date(self, operator, value):
+        return self.env["account.dunning.move.level"]._get_move_domain(
+            "next_level_date", operator, value
+        )
 
     @api.depends("line_ids.sale_line_ids.order_id.state")
     def _compute_dunning_awaits_order(self):
@@ -296,24 +312,17 @@ class AccountMove(models.Model):
                     )
                 )
 
-    @api.constrains("dunning_level_id", "move_type", "company_id")
-    def _check_dunning_level(self):
-        for move in self.filtered("dunning_level_id"):
-            if move.move_type != "out_invoice":
-                raise ValidationError(
-                    _(
-                        "%(move)s: only customer invoices can have a dunning level.",
-                        move=move.display_name,
-                    )
-                )
-            if move.dunning_level_id.company_id != move.company_id:
-                raise ValidationError(
-                    _(
-                        "%(move)s: the dunning level “%(level)s” belongs to another company.",
-                        move=move.display_name,
-                        level=move.dunning_level_id.name,
-                    )
-                )
+    # ------------------------------------------------------------
+    # CRUD METHODS
+    # ------------------------------------------------------------
+
+    def _field_to_sql(self, alias, fname, query=None, flush=True):
+        # The level row's columns, joined: invoices group, sort and are read in SQL by
+        # their level and dates as by columns of their own.
+        if fname in DUNNING_LEVEL_ROW_FIELDS and query is not None:
+            Row = self.env["account.dunning.move.level"]
+            return Row._get_move_field_sql(alias, DUNNING_LEVEL_ROW_FIELDS[fname], query, flush)
+        return super()._field_to_sql(alias, fname, query, flush)
 
     # ------------------------------------------------------------
     # ACTION METHODS
@@ -362,6 +371,14 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------
     # BUSINESS METHODS
     # ------------------------------------------------------------
+
+    def _post(self, soft=True):
+        posted = super()._post(soft)
+        # Each customer invoice has its level row from posting on, with its next level
+        # date: the worklist reads it in SQL before the first run.
+        # sudo: whoever posts an invoice, the row is the server's.
+        self.env["account.dunning.move.level"].sudo()._ensure_for_moves(posted)
+        return posted
 
     @api.model
     def _get_dunning_open_invoice_domain(self):
@@ -519,18 +536,6 @@ class AccountMove(models.Model):
             "credits": max(credit, 0.0),
             "amount": currency.round(max(open_amount - disputed - credit, 0.0)),
         }
-
-    def _dunning_resume_below(self, level, levels):
-        """Back on the ladder, without waiting for the level's interval: placed just
-        below `level` of the ordered `levels`, so that the next run moves these
-        invoices to it (those already there or past it stay)."""
-        if level in levels:
-            position = levels.ids.index(level.id)
-            for move in self:
-                current = move.dunning_level_id
-                if current not in levels or levels.ids.index(current.id) < position - 1:
-                    move.dunning_level_id = levels[position - 1] if position else False
-        self.last_dunning_date = False
 
     def _get_dunning_strangers(self, partner, currency):
         """Those of these moves that are not customer invoices of `partner` in

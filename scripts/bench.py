@@ -167,6 +167,12 @@ def copy_seed(copy):
         {"move_id": "bench_mmap", "partner_id": "bench_pmap"},
         {"move_name": f"t.move_name || '{suffix}'"},
     )
+    cr.execute(
+        "INSERT INTO account_dunning_move_level"
+        " (move_id, level_id, last_dunning_date, next_level_date)"
+        " SELECT mm.new_id, r.level_id, r.last_dunning_date, r.next_level_date"
+        " FROM account_dunning_move_level r JOIN bench_mmap mm ON mm.old_id = r.move_id"
+    )
 
 
 def vacuum():
@@ -178,6 +184,7 @@ def vacuum():
         for table in (
             "account_move",
             "account_move_line",
+            "account_dunning_move_level",
             "account_dunning_notice",
             "account_dunning_notice_line",
             "account_dunning_event",
@@ -196,7 +203,9 @@ def reset_state():
     env.cr.execute("DELETE FROM account_dunning_notice")
     env.cr.execute("DELETE FROM account_dunning_run")
     env.cr.execute("DELETE FROM mail_message WHERE model = 'account.dunning.notice'")
-    env.cr.execute("UPDATE account_move SET dunning_level_id = NULL, last_dunning_date = NULL")
+    env.cr.execute(
+        "UPDATE account_dunning_move_level SET level_id = NULL, last_dunning_date = NULL"
+    )
     env.cr.execute("DELETE FROM credit_control_line")
     env.cr.execute("DELETE FROM credit_control_communication")
     env.cr.execute("DELETE FROM credit_control_run")
