@@ -214,15 +214,19 @@ class AccountDunningNoticeSend(models.AbstractModel):
         return notices - gone - covered, problems
 
     @api.model
-    def _set_credits(self, notices):
+    def _set_credits(self, notices, credits=None):
         """Net `notices` with what their customers hold against their debt (see
         account.move.line._get_dunning_credit_domain): the credits of a customer and
         currency go to its notices from the highest level down, each up to its
-        open amount, so that no credit is counted twice."""
+        open amount, so that no credit is counted twice. `credits`: for notices of
+        one company (a run's), its customers' credits if just read (see
+        account.move.line._get_dunning_credits)."""
         MoveLine = self.env["account.move.line"]
         for company, company_notices in notices.grouped("company_id").items():
-            credits = MoveLine._get_dunning_credits(company, company_notices.partner_id)
-            left = {key: amount for key, (amount, _company_amount) in credits.items()}
+            held = credits
+            if held is None:
+                held = MoveLine._get_dunning_credits(company, company_notices.partner_id)
+            left = {key: amount for key, (amount, _company_amount) in held.items()}
             for notice in company_notices.sorted(
                 lambda notice: notice.level_id._get_rank(), reverse=True
             ):

@@ -308,15 +308,13 @@ class AccountDunningPolicy(models.Model):
     def _plan_dunning(self, company, rows, on_date, credits=None):
         """What dunning on `on_date` does with `rows`, the open invoices of `company`
         (see account.dunning.run._fetch_dunning_candidates), writing nothing.
-        `credits`: what customers hold against their debt, per (partner id, currency
-        id), in that currency and the company's (account.move.line._get_dunning_credits).
-
+        `credits`: what customers hold, as account.move.line._get_dunning_credits reads.
         Returns a dict with `examined` (invoice count), `skips` ((partner_id,
         move_id, reason)), `dunnings` (invoice rows moving up, with their new level
         and next level date), `statements` (other overdue invoices per (partner_id,
         currency_id), listed on the notices), `covered` ((partner_id, currency_id)
-        whose credits cover what is due) and `next_level_dates` ({move_id: date}
-        where dunning_next_level_date changes, as it stands before moving)."""
+        whose credits cover what is due), `credits` (as given) and
+        `next_level_dates` ({move_id: date} where it changes, before moving)."""
         partners = (
             self.env["res.partner"].with_company(company).browse({r["partner_id"] for r in rows})
         )
@@ -339,6 +337,7 @@ class AccountDunningPolicy(models.Model):
             "dunnings": [],
             "statements": defaultdict(list),
             "covered": [],
+            "credits": credits,
             "next_level_dates": {},
         }
         for row in rows:
@@ -422,7 +421,6 @@ class AccountDunningPolicy(models.Model):
         for key in covered:
             plan["statements"].pop(key, None)
         plan["covered"] = sorted(covered)
-        plan["credits"] = credits
 
     @api.model
     def _plan_invoice(self, row, customer, ladder, on_date, days_late):

@@ -282,32 +282,34 @@ class AccountDunningRun(models.Model):
             return True
         done = 0
         for batch in split_every(self._dunning_batch_size, partner_ids):
-            self._process_partner_batch(batch, by_partner, plan["statements"])
+            # The plan's credits: nothing this run does changes what a dunned customer holds.
+            self._process_partner_batch(batch, by_partner, plan["statements"], plan.get("credits"))
             done += len(batch)
             self._commit_batch()
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(partner_ids) - done)
         return False
 
-    def _process_partner_batch(self, batch, by_partner, statements):
+    def _process_partner_batch(self, batch, by_partner, statements, credits=None):
         try:
             with self.env.cr.savepoint():
-                self._process_partners(batch, by_partner, statements)
+                self._process_partners(batch, by_partner, statements, credits)
         except Exception:  # isolate the customer that fails
             _logger.info("Dunning batch failed, retrying customer by customer", exc_info=True)
             for partner_id in batch:
-                self._process_partner_isolated(partner_id, by_partner, statements)
+                self._process_partner_isolated(partner_id, by_partner, statements, credits)
 
-    def _process_partner_isolated(self, partner_id, by_partner, statements):
+    def _process_partner_isolated(self, partner_id, by_partner, statements, credits=None):
         try:
             with self.env.cr.savepoint():
-                self._process_partners([partner_id], by_partner, statements)
+                self._process_partners([partner_id], by_partner, statements, credits)
         except Exception as error:  # logged on the run and on the customer
             partner = self.env["res.partner"].browse(partner_id)
             self.env["account.dunning.run.log"]._log_error(self, partner, error)
 
-    def _process_partners(self, partner_ids, by_partner, statements):
+    def _process_partners(self, partner_ids, by_partner, statements, credits=None):
         """Move these customers' invoices up, create their notices and charges, and
-        send the notices of automatic levels."""
+        send the notices of automatic levels. `credits`: the customers' credits (see
+        account.move.line._get_dunning_credits), read again if not given."""
         rows = [row for partner_id in partner_ids for row in by_partner[partner_id]]
         moved = self._apply_levels(rows)
         self.env["account.dunning.run.log"]._log_skips(
@@ -321,7 +323,7 @@ class AccountDunningRun(models.Model):
         rows = [row for row in rows if row["move_id"] in moved]
         if not rows:
             return
-        notices = self._create_notices(rows, statements)
+        notices = self._create_notices(rows, statements, credits)
         self._refresh_table_statistics(len(notices))
         problems = notices._create_charges()
         problems += self.env["account.dunning.notice.send"]._action_send(
@@ -436,7 +438,7 @@ class AccountDunningRun(models.Model):
     # BUSINESS METHODS: notices
     # ------------------------------------------------------------
 
-    def _create_notices(self, rows, statements):
+    def _create_notices(self, rows, statements, credits=None):
         """The notices of this run for invoice `rows` that moved up: one per customer,
         currency and level, netted with the customer's credits. Lines go in with one
         INSERT (account.dunning.notice.line._insert_for_notices)."""
@@ -468,7 +470,7 @@ class AccountDunningRun(models.Model):
             .create(vals_list)
         )
         self.env["account.dunning.notice.line"]._insert_for_notices(notices, list(groups.values()))
-        self.env["account.dunning.notice.send"]._set_credits(notices)
+        self.env["account.dunning.notice.send"]._set_credits(notices, credits)
         return notices
 
     @api.model
