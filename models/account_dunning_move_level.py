@@ -176,6 +176,21 @@ class AccountDunningMoveLevel(models.Model):
         return SQL.identifier(alias, fname, to_flush=self._fields[fname] if flush else None)
 
     @api.model
+    def _get_run_columns_sql(self, query):
+        """The rows' columns under their names, and whether the invoice has none
+        (`without_level_row`), for the run's query of invoices (`query`)."""
+        columns = [
+            SQL(
+                "%s AS %s",
+                self._get_move_field_sql("account_move", name, query),
+                SQL.identifier(name),
+            )
+            for name in DUNNING_LEVEL_ROW_FIELDS.values()
+        ]
+        row_id = self._get_move_field_sql("account_move", "id", query, flush=False)
+        return SQL(", ").join([*columns, SQL("%s IS NULL AS without_level_row", row_id)])
+
+    @api.model
     def _insert_missing(self, move_ids):
         """Rows for these invoices where they have none, with one statement: those
         posted before account_dunning was installed, or copied by SQL."""

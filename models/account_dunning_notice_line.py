@@ -24,10 +24,11 @@ class AccountDunningNoticeLine(models.Model):
         index=True,
         check_company=True,
     )
-    company_id = fields.Many2one(related="notice_id.company_id", store=True, index=True)
-    # Copied from the notice when the run inserts the lines.
-    currency_id = fields.Many2one(comodel_name="res.currency")
-    date = fields.Date()
+    # The notice's, read through it: a run inserts thousands of lines, and each
+    # stored reference costs each of them a foreign key check.
+    company_id = fields.Many2one(related="notice_id.company_id")
+    currency_id = fields.Many2one(related="notice_id.currency_id")
+    date = fields.Date(related="notice_id.date")
     partner_id = fields.Many2one(related="notice_id.partner_id")
     notice_state = fields.Selection(related="notice_id.state", string="Notice Status")
     level_id = fields.Many2one(comodel_name="account.dunning.level")
@@ -73,9 +74,6 @@ class AccountDunningNoticeLine(models.Model):
                 columns["invoice_date"].append(row["invoice_date"])
                 columns["invoice_date_due"].append(row["invoice_date_due"])
                 columns["days_overdue"].append(max(row["days_late"], 0))
-                columns["currency_id"].append(notice.currency_id.id)
-                columns["company_id"].append(notice.company_id.id)
-                columns["date"].append(notice.date)
         if not columns:
             return
         self.flush_model()
@@ -84,16 +82,14 @@ class AccountDunningNoticeLine(models.Model):
                 """
                 INSERT INTO account_dunning_notice_line (
                     notice_id, move_id, dunned, level_id, previous_level_id, amount_total,
-                    amount_residual, invoice_date, invoice_date_due, days_overdue, currency_id,
-                    company_id, date)
+                    amount_residual, invoice_date, invoice_date_due, days_overdue)
                 SELECT line.*
                   FROM UNNEST(
                     %(notice_id)s::int[], %(move_id)s::int[], %(dunned)s::bool[],
                     %(level_id)s::int[], %(previous_level_id)s::int[],
                     %(amount_total)s::numeric[], %(amount_residual)s::numeric[],
                     %(invoice_date)s::date[], %(invoice_date_due)s::date[],
-                    %(days_overdue)s::int[], %(currency_id)s::int[], %(company_id)s::int[],
-                    %(date)s::date[]) AS line
+                    %(days_overdue)s::int[]) AS line
                 """,
                 **columns,
             )

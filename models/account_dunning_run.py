@@ -193,7 +193,10 @@ class AccountDunningRun(models.Model):
         credits = self.env["account.move.line"]._get_dunning_credits(
             company, self.env["res.partner"].browse({row["partner_id"] for row in rows})
         )
-        return self.env["account.dunning.policy"]._plan_dunning(company, rows, date, credits)
+        plan = self.env["account.dunning.policy"]._plan_dunning(company, rows, date, credits)
+        # Invoices posted before the install or copied by SQL: their level rows come first.
+        plan["without_level_row"] = [row["move_id"] for row in rows if row["without_level_row"]]
+        return plan
 
     @api.model
     def _fetch_dunning_candidates(self, company, date):
@@ -241,16 +244,11 @@ class AccountDunningRun(models.Model):
                                / NULLIF(account_move.amount_residual, 0)) AS residual_company,
                     account_move.invoice_date,
                     account_move.dunning_date_due AS invoice_date_due,
-                    %s AS level_id,
-                    %s AS last_dunning_date,
-                    %s AS next_level_date,
                     account_move.dunning_promise_date AS promise_date,
+                    %s,
                     %s
                     """,
-                    *(
-                        Move._field_to_sql("account_move", fname, query)
-                        for fname in DUNNING_LEVEL_ROW_FIELDS
-                    ),
+                    self.env["account.dunning.move.level"]._get_run_columns_sql(query),
                     holds,
                 )
             )
@@ -266,6 +264,8 @@ class AccountDunningRun(models.Model):
         it is installed (account.dunning.run.queue). Returns whether jobs do it."""
         self.ensure_one()
         self.invoice_count = plan["examined"]
+        if plan.get("without_level_row"):
+            self.env["account.dunning.move.level"]._insert_missing(plan["without_level_row"])
         self._write_next_level_dates(plan["next_level_dates"])
         self.env["account.dunning.run.log"]._log_skips(self, plan["skips"])
         if plan.get("covered"):
@@ -345,21 +345,24 @@ class AccountDunningRun(models.Model):
         Row = self.env["account.dunning.move.level"]
         move_ids = [row["move_id"] for row in rows]
         Row.flush_model()
-        Row._insert_missing(move_ids)
         self.env.cr.execute(
             SQL(
                 """
+                WITH target AS (
+                    SELECT * FROM UNNEST(%(move_ids)s::int[], %(level_ids)s::int[],
+                                         %(previous_ids)s::int[], %(next_dates)s::date[])
+                        AS target(move_id, level_id, previous_id, next_level_date)
+                ), locked AS (
+                    SELECT r.id FROM target
+                      JOIN account_dunning_move_level r ON r.move_id = target.move_id
+                     ORDER BY r.id
+                       FOR NO KEY UPDATE OF r SKIP LOCKED
+                )
                 UPDATE account_dunning_move_level r
                    SET level_id = target.level_id, last_dunning_date = %(date)s,
                        next_level_date = target.next_level_date
-                  FROM UNNEST(%(move_ids)s::int[], %(level_ids)s::int[],
-                              %(previous_ids)s::int[], %(next_dates)s::date[])
-                       AS target(move_id, level_id, previous_id, next_level_date),
-                       account_move m
-                 WHERE r.move_id = target.move_id
-                   AND r.id IN (SELECT id FROM account_dunning_move_level
-                                 WHERE move_id = ANY(%(move_ids)s)
-                                 ORDER BY id FOR NO KEY UPDATE SKIP LOCKED)
+                  FROM locked, target, account_move m
+                 WHERE r.id = locked.id AND r.move_id = target.move_id
                    -- Still where the plan found it, and still owed: a plan replayed
                    -- later (a queued job) moves nothing that was paid or moved since.
                    AND r.level_id IS NOT DISTINCT FROM target.previous_id
@@ -387,18 +390,22 @@ class AccountDunningRun(models.Model):
             return
         Row = self.env["account.dunning.move.level"]
         Row.flush_model()
-        Row._insert_missing(next_level_dates)
         self.env.cr.execute(
             SQL(
                 """
+                WITH target AS (
+                    SELECT * FROM UNNEST(%(move_ids)s::int[], %(next_dates)s::date[])
+                        AS target(move_id, next_level_date)
+                ), locked AS (
+                    SELECT r.id FROM target
+                      JOIN account_dunning_move_level r ON r.move_id = target.move_id
+                     ORDER BY r.id
+                       FOR NO KEY UPDATE OF r SKIP LOCKED
+                )
                 UPDATE account_dunning_move_level r
                    SET next_level_date = target.next_level_date
-                  FROM UNNEST(%(move_ids)s::int[], %(next_dates)s::date[])
-                       AS target(move_id, next_level_date)
-                 WHERE r.move_id = target.move_id
-                   AND r.id IN (SELECT id FROM account_dunning_move_level
-                                 WHERE move_id = ANY(%(move_ids)s)
-                                 ORDER BY id FOR NO KEY UPDATE SKIP LOCKED)
+                  FROM locked, target
+                 WHERE r.id = locked.id AND r.move_id = target.move_id
                 """,
                 move_ids=list(next_level_dates),
                 next_dates=[next_date or None for next_date in next_level_dates.values()],

@@ -1,6 +1,7 @@
 """18.0.1.10.0: an invoice's dunning level, last dunning date and next level date
 moved from columns of account_move to rows of account.dunning.move.level. They
-are copied over, then the old columns are dropped."""
+are copied over, then the old columns are dropped. Notice lines read their
+company, currency and date through their notice: their copies are dropped."""
 
 from odoo import SUPERUSER_ID, api
 from odoo.tools import sql
@@ -28,5 +29,13 @@ def migrate(cr, version):
                 DROP COLUMN dunning_next_level_date
             """
         )
+    cr.execute(
+        """
+        ALTER TABLE account_dunning_notice_line
+            DROP COLUMN IF EXISTS company_id,
+            DROP COLUMN IF EXISTS currency_id,
+            DROP COLUMN IF EXISTS date
+        """
+    )
     env = api.Environment(cr, SUPERUSER_ID, {})
     env["account.dunning.move.level"]._create_for_posted_invoices()
