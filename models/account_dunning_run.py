@@ -349,11 +349,10 @@ class AccountDunningRun(models.Model):
             SQL(
                 """
                 WITH target AS (
-                    SELECT * FROM UNNEST(%(move_ids)s::int[], %(level_ids)s::int[],
-                                         %(previous_ids)s::int[], %(next_dates)s::date[])
-                        AS target(move_id, level_id, previous_id, next_level_date)
-                ), locked AS (
-                    SELECT r.id FROM target
+                    SELECT r.id, target.*
+                      FROM UNNEST(%(move_ids)s::int[], %(level_ids)s::int[],
+                                  %(previous_ids)s::int[], %(next_dates)s::date[])
+                           AS target(move_id, level_id, previous_id, next_level_date)
                       JOIN account_dunning_move_level r ON r.move_id = target.move_id
                      ORDER BY r.id
                        FOR NO KEY UPDATE OF r SKIP LOCKED
@@ -361,8 +360,8 @@ class AccountDunningRun(models.Model):
                 UPDATE account_dunning_move_level r
                    SET level_id = target.level_id, last_dunning_date = %(date)s,
                        next_level_date = target.next_level_date
-                  FROM locked, target, account_move m
-                 WHERE r.id = locked.id AND r.move_id = target.move_id
+                  FROM target, account_move m
+                 WHERE r.id = target.id
                    -- Still where the plan found it, and still owed: a plan replayed
                    -- later (a queued job) moves nothing that was paid or moved since.
                    AND r.level_id IS NOT DISTINCT FROM target.previous_id
@@ -394,18 +393,17 @@ class AccountDunningRun(models.Model):
             SQL(
                 """
                 WITH target AS (
-                    SELECT * FROM UNNEST(%(move_ids)s::int[], %(next_dates)s::date[])
-                        AS target(move_id, next_level_date)
-                ), locked AS (
-                    SELECT r.id FROM target
+                    SELECT r.id, target.next_level_date
+                      FROM UNNEST(%(move_ids)s::int[], %(next_dates)s::date[])
+                           AS target(move_id, next_level_date)
                       JOIN account_dunning_move_level r ON r.move_id = target.move_id
                      ORDER BY r.id
                        FOR NO KEY UPDATE OF r SKIP LOCKED
                 )
                 UPDATE account_dunning_move_level r
                    SET next_level_date = target.next_level_date
-                  FROM locked, target
-                 WHERE r.id = locked.id AND r.move_id = target.move_id
+                  FROM target
+                 WHERE r.id = target.id
                 """,
                 move_ids=list(next_level_dates),
                 next_dates=[next_date or None for next_date in next_level_dates.values()],

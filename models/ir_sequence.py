@@ -50,4 +50,7 @@ class IrSequence(models.Model):
         self.env.cr.execute(
             SQL("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", name, count)
         )
-        return [formatter.get_next_char(number) for (number,) in self.env.cr.fetchall()]
+        # As get_next_char formats each number, with the prefix read once for the block.
+        prefix, suffix = formatter._get_prefix_suffix()
+        padding = formatter.padding
+        return [f"{prefix}{number:0{padding}d}{suffix}" for (number,) in self.env.cr.fetchall()]
