@@ -42,10 +42,11 @@ class AccountDunningMoveLevel(models.Model):
     level_id = fields.Many2one(comodel_name="account.dunning.level", readonly=True)
     last_dunning_date = fields.Date(readonly=True)
     next_level_date = fields.Date(
+        string="Next Level Due",
         compute="_compute_next_level_date",
         store=True,
         readonly=True,
-        help="When the dunning run moves the invoice to its next level, if nothing holds "
+        help="When the dunning run moves this invoice to its next level, if nothing holds "
         "it: the day it became due for it, or the day ahead it will be. Each run updates it.",
     )
 

@@ -48,6 +48,7 @@ class AccountMove(models.Model):
     dunning_level_row_ids = fields.One2many(
         comodel_name="account.dunning.move.level",
         inverse_name="move_id",
+        string="Dunning Level Rows",
         readonly=True,
         # Searched through the invoice's fields, whoever may read the invoice.
         auto_join=True,
