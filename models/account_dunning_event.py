@@ -87,8 +87,6 @@ class AccountDunningEvent(models.Model):
             "sms": self.env._("text message"),
             "call": self.env._("call"),
         }
-        # Translated once, filled in per notice.
-        summary = self.env._("%(notice)s, %(level)s (%(channels)s): %(amount)s")
         record_only = self.env._("record only")
         vals_list = []
         for notice in notices:
@@ -108,13 +106,13 @@ class AccountDunningEvent(models.Model):
                     "kind": "notice",
                     "date": notice.date,
                     "notice_id": notice.id,
-                    "summary": summary
-                    % {
-                        "notice": notice.name,
-                        "level": notice.level_id.name,
-                        "channels": ", ".join(used) or record_only,
-                        "amount": notice.currency_id.format(notice.amount_residual),
-                    },
+                    "summary": self.env._(
+                        "%(notice)s, %(level)s (%(channels)s): %(amount)s",
+                        notice=notice.name,
+                        level=notice.level_id.name,
+                        channels=", ".join(used) or record_only,
+                        amount=notice.currency_id.format(notice.amount_residual),
+                    ),
                 }
             )
         return self._record(vals_list)

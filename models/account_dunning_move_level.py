@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
-from odoo.tools import SQL
+from odoo.tools import SQL, split_every
 
 # The invoice's fields kept on its row of account.dunning.move.level: {field: column}.
 DUNNING_LEVEL_ROW_FIELDS = {
@@ -195,12 +195,13 @@ class AccountDunningMoveLevel(models.Model):
     def _insert_missing(self, move_ids):
         """Rows for these invoices where they have none, with one statement: those
         posted before account_dunning was installed, or copied by SQL."""
+        self.env["account.move"].flush_model(["move_type"])
         self.env.cr.execute(
             SQL(
                 """
                 INSERT INTO account_dunning_move_level (move_id)
                 SELECT m.id FROM account_move m
-                 WHERE m.id = ANY(%s)
+                 WHERE m.id = ANY(%s) AND m.move_type = 'out_invoice'
                    -- Read first: a row that another run is moving would make the
                    -- insert wait for that run's end to see the conflict.
                    AND NOT EXISTS (SELECT FROM account_dunning_move_level r
@@ -210,11 +211,13 @@ class AccountDunningMoveLevel(models.Model):
                 list(move_ids),
             )
         )
+        self.env["account.move"].invalidate_model(["dunning_level_row_ids"])
 
     @api.model
     def _create_for_posted_invoices(self):
         """Rows, with their next level date, for the posted customer invoices that
         have none: those posted before account_dunning was installed."""
+        self.env["account.move"].flush_model(["move_type", "state"])
         self.env.cr.execute(
             SQL(
                 """
@@ -227,9 +230,18 @@ class AccountDunningMoveLevel(models.Model):
             )
         )
         rows = self.browse(row_id for (row_id,) in self.env.cr.fetchall())
-        self.env.add_to_compute(self._fields["next_level_date"], rows)
-        rows.flush_recordset()
+        self.env["account.move"].invalidate_model(["dunning_level_row_ids"])
+        self._compute_in_batches(rows)
         return rows
+
+    @api.model
+    def _compute_in_batches(self, rows):
+        """Compute and store the next level date of `rows`, a few thousand at a
+        time: a database of years of invoices does not fit in one cache."""
+        for batch in split_every(5000, rows.ids, self.browse):
+            self.env.add_to_compute(self._fields["next_level_date"], batch)
+            batch.flush_recordset()
+            self.env.invalidate_all()
 
     @api.model
     def _resume_below(self, moves, level, levels):

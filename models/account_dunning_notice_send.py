@@ -221,6 +221,8 @@ class AccountDunningNoticeSend(models.AbstractModel):
         open amount, so that no credit is counted twice. `credits`: for notices of
         one company (a run's), its customers' credits if just read (see
         account.move.line._get_dunning_credits)."""
+        if credits is not None and len(notices.company_id) > 1:
+            raise ValueError("Credits read for one company net the notices of that company")
         MoveLine = self.env["account.move.line"]
         for company, company_notices in notices.grouped("company_id").items():
             held = credits

@@ -2,6 +2,8 @@ import logging
 import time
 from collections import Counter, defaultdict
 
+from psycopg2.errors import SerializationFailure
+
 from odoo import api, fields, models
 from odoo.modules import module
 from odoo.tools import SQL, format_date, split_every
@@ -265,7 +267,7 @@ class AccountDunningRun(models.Model):
         self.ensure_one()
         self.invoice_count = plan["examined"]
         if plan.get("without_level_row"):
-            self.env["account.dunning.move.level"]._insert_missing(plan["without_level_row"])
+            self._insert_level_rows(plan["without_level_row"])
         self._write_next_level_dates(plan["next_level_dates"])
         self.env["account.dunning.run.log"]._log_skips(self, plan["skips"])
         if plan.get("covered"):
@@ -288,6 +290,15 @@ class AccountDunningRun(models.Model):
             self._commit_batch()
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(partner_ids) - done)
         return False
+
+    def _insert_level_rows(self, move_ids):
+        try:
+            with self.env.cr.savepoint():
+                self.env["account.dunning.move.level"]._insert_missing(move_ids)
+        except SerializationFailure:
+            # Another run inserted them since this one began: it moves those invoices,
+            # and this run logs them as held by another.
+            _logger.info("Dunning run %s: level rows inserted by another run", self.id)
 
     def _process_partner_batch(self, batch, by_partner, statements, credits=None):
         try:
@@ -335,15 +346,16 @@ class AccountDunningRun(models.Model):
         """Lock the invoices' level rows and move them to their new level, in one
         statement, those still at the level and open as planned.
 
-        Rows another run holds are left to it (SKIP LOCKED). Plain SQL on the narrow
-        table of levels (account.dunning.move.level): the ORM would write them one
-        by one, and the invoices themselves are not written at all. Returns the
-        moved invoice ids.
+        Rows another run holds are left to it, and invoices a payment holds to the
+        next run (SKIP LOCKED). Plain SQL on the narrow table of levels
+        (account.dunning.move.level): the ORM would write them one by one, and the
+        invoices themselves are not written at all. Returns the moved invoice ids.
         """
         if not rows:
             return set()
         Row = self.env["account.dunning.move.level"]
         move_ids = [row["move_id"] for row in rows]
+        self.env["account.move"].flush_model(["amount_residual"])
         Row.flush_model()
         self.env.cr.execute(
             SQL(
@@ -354,18 +366,23 @@ class AccountDunningRun(models.Model):
                                   %(previous_ids)s::int[], %(next_dates)s::date[])
                            AS target(move_id, level_id, previous_id, next_level_date)
                       JOIN account_dunning_move_level r ON r.move_id = target.move_id
+                      JOIN account_move m ON m.id = r.move_id
+                      -- Still owed: a plan replayed later (a queued job) moves
+                      -- nothing paid since.
+                     WHERE m.amount_residual > 0
                      ORDER BY r.id
+                     -- The invoice shared, not written: one being paid meanwhile
+                     -- (its payment holds it) is left to the next run.
                        FOR NO KEY UPDATE OF r SKIP LOCKED
+                       FOR SHARE OF m SKIP LOCKED
                 )
                 UPDATE account_dunning_move_level r
                    SET level_id = target.level_id, last_dunning_date = %(date)s,
                        next_level_date = target.next_level_date
-                  FROM target, account_move m
+                  FROM target
                  WHERE r.id = target.id
-                   -- Still where the plan found it, and still owed: a plan replayed
-                   -- later (a queued job) moves nothing that was paid or moved since.
+                   -- Still where the plan found it: nothing another run moved since.
                    AND r.level_id IS NOT DISTINCT FROM target.previous_id
-                   AND m.id = r.move_id AND m.amount_residual > 0
              RETURNING r.move_id
                 """,
                 date=self.date,

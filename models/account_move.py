@@ -32,6 +32,7 @@ DUNNING_SERVER_MOVE_FIELDS = (
     "dunning_plan_active",
     "dunning_amount_undisputed",
     "dunning_next_level_date",
+    "dunning_level_row_ids",
 )
 
 
@@ -126,7 +127,7 @@ class AccountMove(models.Model):
     )
     dunning_next_level_date = fields.Date(
         string="Next Level Due",
-        compute="_compute_dunning_next_level_date",
+        compute="_compute_dunning_level",
         search="_search_dunning_next_level_date",
         compute_sudo=True,
         help="When the dunning run moves this invoice to its next level, if nothing holds "
@@ -245,27 +246,21 @@ class AccountMove(models.Model):
                 days_overdue(move.dunning_date_due, today) if move.dunning_open else 0
             )
 
-    @api.depends("dunning_level_row_ids.level_id", "dunning_level_row_ids.last_dunning_date")
+    @api.depends(*(f"dunning_level_row_ids.{name}" for name in DUNNING_LEVEL_ROW_FIELDS.values()))
     def _compute_dunning_level(self):
         for move in self:
             row = move.dunning_level_row_ids[:1]
             move.dunning_level_id = row.level_id
             move.last_dunning_date = row.last_dunning_date
+            move.dunning_next_level_date = row.next_level_date
 
-    # One inverse per field: while one is written, the other reads as empty.
+    # One inverse per field: while one is written, the others read as empty. sudo:
+    # the rows have no access rights to write; write() checks who may (the mixin).
     def _inverse_dunning_level_id(self):
-        # sudo: the rows have no access rights of their own; who may change these
-        # fields is checked by write() (account.dunning.mixin).
         self.env["account.dunning.move.level"].sudo()._set_from_moves(self, "dunning_level_id")
 
     def _inverse_last_dunning_date(self):
-        # sudo: as for the level.
         self.env["account.dunning.move.level"].sudo()._set_from_moves(self, "last_dunning_date")
-
-    @api.depends("dunning_level_row_ids.next_level_date")
-    def _compute_dunning_next_level_date(self):
-        for move in self:
-            move.dunning_next_level_date = move.dunning_level_row_ids[:1].next_level_date
 
     def _search_dunning_level_id(self, operator, value):
         return self.env["account.dunning.move.level"]._get_move_domain("level_id", operator, value)
@@ -312,6 +307,11 @@ class AccountMove(models.Model):
                         invoice=move.display_name,
                     )
                 )
+
+    @api.constrains("move_type", "company_id")
+    def _check_dunning_level(self):
+        # sudo: the level is on the invoice's row, checked again as the invoice changes.
+        self.sudo().dunning_level_row_ids.filtered("level_id")._check_level()
 
     # ------------------------------------------------------------
     # CRUD METHODS

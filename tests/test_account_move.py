@@ -1,10 +1,9 @@
 from freezegun import freeze_time
 
-from odoo import fields
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged
 
-from .common import DUE, DunningTestCommon, day
+from .common import DunningTestCommon
 
 
 @tagged("post_install", "-at_install")
@@ -120,106 +119,3 @@ class TestAccountMoveDunning(DunningTestCommon):
             lambda value: value.field_id.name == "dunning_level_id"
         )
         self.assertTrue(tracked, "the level change must be kept on record")
-
-
-@tagged("post_install", "-at_install")
-@freeze_time("2026-03-31")
-class TestInvoiceLevelRows(DunningTestCommon):
-    """An invoice's place on the ladder is a row of account.dunning.move.level: the
-    run moves thousands of them without writing a single invoice."""
-
-    def _row(self, invoice):
-        return self.env["account.dunning.move.level"].search([("move_id", "=", invoice.id)])
-
-    def test_posting_gives_the_invoice_its_row_and_its_next_level_date(self):
-        draft = self._create_dunning_invoice(self.customer, 100.0, "2026-03-01", post=False)
-        self.assertFalse(self._row(draft), "a draft is on no ladder")
-        self.assertFalse(draft.dunning_next_level_date)
-        draft.action_post()
-        row = self._row(draft)
-        self.assertEqual(len(row), 1)
-        self.assertFalse(row.level_id)
-        # Overdue since 1 March: due for its first level already.
-        self.assertLessEqual(row.next_level_date, fields.Date.to_date("2026-03-31"))
-        self.assertEqual(draft.dunning_next_level_date, row.next_level_date)
-        self._pay(draft, 100.0, "2026-03-31")
-        self.assertFalse(draft.dunning_next_level_date, "paid: it moves no more")
-
-    def test_the_run_moves_the_rows_and_leaves_the_invoices_unwritten(self):
-        invoice = self._create_dunning_invoice(self.customer, 100.0, DUE)
-        self.env.flush_all()
-        self.env.cr.execute(
-            "UPDATE account_move SET write_date = '2026-01-01' WHERE id = %s", [invoice.id]
-        )
-        invoice.invalidate_recordset()
-        run = self._run_dunning(day(7))
-        self.assertTrue(run.notice_ids)
-        level = run.notice_ids.level_id
-        self.assertEqual(invoice.dunning_level_id, level)
-        self.assertEqual(invoice.last_dunning_date, day(7))
-        self.assertEqual(self._row(invoice).level_id, level)
-        self.assertEqual(
-            invoice.write_date.date(),
-            fields.Date.to_date("2026-01-01"),
-            "the run writes the level row, not the invoice",
-        )
-
-    def test_an_invoice_without_a_row_stands_at_no_level(self):
-        invoice = self._create_dunning_invoice(self.customer, 100.0, "2026-03-01")
-        leveled = self._create_dunning_invoice(self.customer, 100.0, "2026-03-01")
-        leveled.dunning_level_id = self.level_friendly
-        self._row(invoice).sudo().unlink()
-        Move = self.env["account.move"]
-        mine = [("id", "in", (invoice | leveled).ids)]
-        self.assertEqual(Move.search([*mine, ("dunning_level_id", "=", False)]), invoice)
-        self.assertEqual(Move.search([*mine, ("dunning_level_id", "!=", False)]), leveled)
-        self.assertEqual(
-            Move.search([*mine, ("dunning_level_id", "!=", self.level_call.id)]),
-            invoice | leveled,
-        )
-        self.assertEqual(Move.search([*mine, ("last_dunning_date", "=", False)]), invoice | leveled)
-        # Sorted and grouped in SQL through the row, as by a column of the invoice.
-        self.assertEqual(
-            Move.search(mine, order="dunning_level_id, id").ids, [leveled.id, invoice.id]
-        )
-        groups = dict(Move._read_group(mine, ["dunning_level_id"], ["__count"]))
-        self.assertEqual(groups, {self.level_friendly: 1, self.env["account.dunning.level"]: 1})
-        # Installing on a database of posted invoices gives them their rows.
-        created = self.env["account.dunning.move.level"].sudo()._create_for_posted_invoices()
-        self.assertIn(invoice, created.move_id)
-        self.assertTrue(self._row(invoice).next_level_date)
-
-    def test_no_role_writes_a_row_by_hand(self):
-        invoice = self._create_dunning_invoice(self.customer, 100.0, "2026-03-01")
-        invoice.dunning_level_id = self.level_friendly
-        row = self._row(invoice)
-        users = {
-            "manager": self._create_user("row_manager", "account_dunning.group_dunning_manager"),
-            "collector": self._create_user("row_collector", "account_dunning.group_dunning_user"),
-            "salesperson": self._create_user("row_sales", "sales_team.group_sale_salesman"),
-            "billing": self._create_user("row_billing", "account.group_account_invoice"),
-        }
-        Row = self.env["account.dunning.move.level"]
-        for role, user in users.items():
-            with self.assertRaises(AccessError, msg=f"{role}: write a row"):
-                row.with_user(user).write({"level_id": self.level_final.id})
-            with self.assertRaises(AccessError, msg=f"{role}: create a row"):
-                Row.with_user(user).create({"move_id": invoice.id})
-            with self.assertRaises(AccessError, msg=f"{role}: copy a row"):
-                row.with_user(user).copy({"move_id": invoice.id})
-            with self.assertRaises(AccessError, msg=f"{role}: delete a row"):
-                row.with_user(user).unlink()
-        # Who may not change an invoice's level cannot through the invoice either.
-        for role in ("salesperson", "billing"):
-            with self.assertRaises(AccessError, msg=f"{role}: level an invoice"):
-                invoice.with_user(users[role]).dunning_level_id = self.level_final
-        # The collector may, through the invoice's field, and it lands on the row.
-        invoice.with_user(users["collector"]).dunning_level_id = self.level_call
-        self.assertEqual(row.level_id, self.level_call)
-        # Whoever reads invoices finds them by their level.
-        found = (
-            self.env["account.move"]
-            .with_user(users["billing"])
-            .search([("id", "=", invoice.id), ("dunning_level_id", "=", self.level_call.id)])
-        )
-        self.assertEqual(found.id, invoice.id)
