@@ -366,6 +366,7 @@ class AccountDunningRun(models.Model):
                                   %(previous_ids)s::int[], %(next_dates)s::date[])
                            AS target(move_id, level_id, previous_id, next_level_date)
                       JOIN account_dunning_move_level r ON r.move_id = target.move_id
+                           AND r.move_id = ANY(%(move_ids)s)
                       JOIN account_move m ON m.id = r.move_id
                       -- Still owed: a plan replayed later (a queued job) moves
                       -- nothing paid since.
@@ -380,7 +381,8 @@ class AccountDunningRun(models.Model):
                    SET level_id = target.level_id, last_dunning_date = %(date)s,
                        next_level_date = target.next_level_date
                   FROM target
-                 WHERE r.id = target.id
+                 -- The move ids again: an index scan, not a scan of the whole table.
+                 WHERE r.id = target.id AND r.move_id = ANY(%(move_ids)s)
                    -- Still where the plan found it: nothing another run moved since.
                    AND r.level_id IS NOT DISTINCT FROM target.previous_id
              RETURNING r.move_id
@@ -414,13 +416,14 @@ class AccountDunningRun(models.Model):
                       FROM UNNEST(%(move_ids)s::int[], %(next_dates)s::date[])
                            AS target(move_id, next_level_date)
                       JOIN account_dunning_move_level r ON r.move_id = target.move_id
+                           AND r.move_id = ANY(%(move_ids)s)
                      ORDER BY r.id
                        FOR NO KEY UPDATE OF r SKIP LOCKED
                 )
                 UPDATE account_dunning_move_level r
                    SET next_level_date = target.next_level_date
                   FROM target
-                 WHERE r.id = target.id
+                 WHERE r.id = target.id AND r.move_id = ANY(%(move_ids)s)
                 """,
                 move_ids=list(next_level_dates),
                 next_dates=[next_date or None for next_date in next_level_dates.values()],
