@@ -94,6 +94,13 @@ class TestInvoiceLevelRows(DunningTestCommon):
                 row.with_user(user).copy({"move_id": invoice.id})
             with self.assertRaises(AccessError, msg=f"{role}: delete a row"):
                 row.with_user(user).unlink()
+            # An import refuses the rows too, by their own access rights.
+            imported = Row.with_user(user).load(
+                ["id", "move_id/.id", "level_id/.id"],
+                [["__import__.row", str(invoice.id), str(self.level_final.id)]],
+            )
+            self.assertFalse(imported["ids"], f"{role}: import a row")
+        self.assertEqual(row.level_id, self.level_friendly, "nothing changed")
         # Who may not change an invoice's level cannot through the invoice either.
         for role in ("salesperson", "billing"):
             with self.assertRaises(AccessError, msg=f"{role}: level an invoice"):
