@@ -16,6 +16,11 @@ registry.category("web_tour.tours").add("account_dunning_payment_plan_sign", {
             run: "click",
         },
         {
+            // Sized once the modal is shown: a signature drawn before that is empty.
+            content: "The signature area is shown",
+            trigger: ".modal canvas.o_web_sign_signature:not([width='0'])",
+        },
+        {
             content: "The name is filled in, so the signature is drawn",
             trigger: ".modal .o_web_sign_name_and_signature input:value(Lakeside Joinery)",
         },
