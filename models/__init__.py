@@ -1,4 +1,5 @@
 from . import account_dunning_mixin
+from . import account_dunning_set_mixin
 from . import account_dunning_policy_risk
 from . import account_dunning_policy
 from . import account_dunning_level

@@ -29,6 +29,7 @@ class AccountDunningEvent(models.Model):
     order. Written by the server as things happen, never edited afterwards."""
 
     _name = "account.dunning.event"
+    _inherit = ["account.dunning.set.mixin"]
     _description = "Collection History Entry"
     _order = "date desc, id desc"
     _check_company_auto = True
@@ -75,7 +76,8 @@ class AccountDunningEvent(models.Model):
             vals.setdefault("company_id", self.env.company.id)
             vals.setdefault("user_id", self.env.user.id)
         # sudo: the history is a record of what happened, which no user writes by hand.
-        return self.sudo().create(vals_list)
+        # A run records thousands: as a set.
+        return self.sudo()._insert_set(vals_list)
 
     @api.model
     def _record_notices(self, notices):

@@ -1,5 +1,3 @@
-from collections import defaultdict
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
@@ -39,7 +37,7 @@ NOTICE_SERVER_FIELDS = (
 
 class AccountDunningNotice(models.Model):
     _name = "account.dunning.notice"
-    _inherit = ["portal.mixin", "mail.thread", "account.dunning.mixin"]
+    _inherit = ["portal.mixin", "mail.thread", "account.dunning.mixin", "account.dunning.set.mixin"]
     _description = "Dunning Notice"
     _order = "date desc, id desc"
     _check_company_auto = True
@@ -191,20 +189,14 @@ class AccountDunningNotice(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        # One numbering path for a notice made by hand and a run's thousands: a block
-        # of numbers per company and date, drawn at once (ir.sequence._next_block).
-        unnamed = defaultdict(list)
-        for vals in vals_list:
-            if vals.get("name", "/") == "/":
-                unnamed[vals.get("company_id") or self.env.company.id, vals.get("date")].append(
-                    vals
-                )
-        for (company_id, date), group in unnamed.items():
-            sequence = self.env["ir.sequence"].with_company(company_id)
-            names = sequence._next_block("account.dunning.notice", len(group), date)
-            for vals, name in zip(group, names, strict=True):
-                vals["name"] = name
+        self.env["ir.sequence"]._name_in_blocks("account.dunning.notice", vals_list)
         return super().create(vals_list)
+
+    @api.model
+    def _insert_set(self, vals_list):
+        # A run's notices (account.dunning.set.mixin), named as create() names them.
+        self.env["ir.sequence"]._name_in_blocks("account.dunning.notice", vals_list)
+        return super()._insert_set(vals_list)
 
     _sql_constraints = [
         (

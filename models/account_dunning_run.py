@@ -465,8 +465,9 @@ class AccountDunningRun(models.Model):
 
     def _create_notices(self, rows, statements, credits=None):
         """The notices of this run for invoice `rows` that moved up: one per customer,
-        currency and level, netted with the customer's credits. Lines go in with one
-        INSERT (account.dunning.notice.line._insert_for_notices)."""
+        currency and level, netted with the customer's credits. Notices and lines go
+        in with one INSERT each (account.dunning.set.mixin._insert_set,
+        account.dunning.notice.line._insert_for_notices)."""
         self.ensure_one()
         groups = self._group_notice_lines(rows, statements)
         partners = (
@@ -489,11 +490,7 @@ class AccountDunningRun(models.Model):
             for (partner_id, currency_id, level_id), lines in groups.items()
         ]
         # The run is the record of creation: no "created" message nor follower per notice.
-        notices = (
-            self.env["account.dunning.notice"]
-            .with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
-            .create(vals_list)
-        )
+        notices = self.env["account.dunning.notice"]._insert_set(vals_list)
         self.env["account.dunning.notice.line"]._insert_for_notices(notices, list(groups.values()))
         self.env["account.dunning.notice.send"]._set_credits(notices, credits)
         return notices

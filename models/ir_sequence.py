@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -8,6 +10,21 @@ class IrSequence(models.Model):
     # ------------------------------------------------------------
     # BUSINESS METHODS
     # ------------------------------------------------------------
+
+    @api.model
+    def _name_in_blocks(self, code, vals_list):
+        """Name the records of `vals_list` without a name ("/") from the sequence
+        `code`: one numbering path for a record made by hand and a run's thousands,
+        a block of numbers per company and date, drawn at once."""
+        unnamed = defaultdict(list)
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                key = (vals.get("company_id") or self.env.company.id, vals.get("date"))
+                unnamed[key].append(vals)
+        for (company_id, date), group in unnamed.items():
+            names = self.with_company(company_id)._next_block(code, len(group), date)
+            for vals, name in zip(group, names, strict=True):
+                vals["name"] = name
 
     @api.model
     def _next_block(self, code, count, sequence_date=None):

@@ -1,0 +1,76 @@
+from odoo import api, models
+from odoo.tools import SQL
+
+
+class AccountDunningSetMixin(models.AbstractModel):
+    """Records the server writes by the thousand (a run's notices, its history
+    entries), inserted as a set: one statement, stored as create() stores them.
+
+    create() spends a few tenths of a millisecond per record on its cache, on
+    defaults read per record and, for a mail.thread, on followers and tracking.
+    Server only: what a user creates goes through create() and its checks.
+    """
+
+    _name = "account.dunning.set.mixin"
+    _description = "Dunning Records Inserted as a Set"
+
+    @api.model
+    def _insert_set(self, vals_list):
+        """Insert `vals_list` (column fields only) with one statement: defaults read
+        once for all, the log columns as create() sets them, the company and the
+        constraints checked. For a mail.thread: no follower, no message, and no
+        tracking in this transaction. Returns
+        the records, in the order of `vals_list`."""
+        if not vals_list:
+            return self.browse()
+        stored = [
+            name
+            for name, field in self._fields.items()
+            if field.column_type and name not in models.MAGIC_COLUMNS
+        ]
+        given = {name for vals in vals_list for name in vals}
+        defaults = self.default_get([name for name in stored if name not in given])
+        columns = sorted((given | set(defaults)) & set(stored))
+        log_values = (self.env.uid, self.env.cr.now()) * 2
+
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO %s (%s) VALUES %s RETURNING id",
+                SQL.identifier(self._table),
+                SQL(", ").join(
+                    map(
+                        SQL.identifier,
+                        [*columns, "create_uid", "create_date", "write_uid", "write_date"],
+                    )
+                ),
+                SQL(", ").join(
+                    SQL(
+                        "(%s)",
+                        SQL(", ").join(
+                            [
+                                *(
+                                    self._fields[name].convert_to_column_insert(
+                                        vals.get(name, defaults.get(name)), self, vals
+                                    )
+                                    for name in columns
+                                ),
+                                *log_values,
+                            ]
+                        ),
+                    )
+                    for vals in vals_list
+                ),
+            )
+        )
+        records = self.browse(id_ for (id_,) in self.env.cr.fetchall())
+        # What create() keeps in step: the one2many fields that list these records.
+        for name in columns:
+            for inverse in self.pool.field_inverses[self._fields[name]]:
+                self.env[inverse.model_name].invalidate_model([inverse.name])
+        if isinstance(self, self.pool["mail.thread"]):
+            # As create(): what the transaction that makes them changes is not tracked.
+            records._track_discard()
+        if self._check_company_auto:
+            records._check_company()
+        records._validate_fields(columns)
+        return records
