@@ -21,8 +21,10 @@ class AccountDunningRun(models.Model):
     _order = "id desc"
     _check_company_auto = True
 
-    # Partners handled per savepoint, and per commit in scheduled runs.
-    _dunning_batch_size = 200
+    # Customers handled per savepoint, and per commit in scheduled runs (and per job
+    # with queue_job). 500: at 20,000 invoices, 200 cost 0.1 s more in statements
+    # per batch, and 1,000 gain nothing more (doc/benchmarks.md).
+    _dunning_batch_size = 500
 
     # ------------------------------------------------------------
     # FIELDS
