@@ -71,6 +71,22 @@ class AccountDunningSetMixin(models.AbstractModel):
             # As create(): what the transaction that makes them changes is not tracked.
             records._track_discard()
         if self._check_company_auto:
-            records._check_company()
+            records._check_company_once(vals_list)
         records._validate_fields(columns)
         return records
+
+    def _check_company_once(self, vals_list):
+        """create()'s company check, on one of these records (from `vals_list`) per
+        company and set of checked values: the others say the same."""
+        checked = [
+            "company_id",
+            *(
+                name
+                for name, field in self._fields.items()
+                if field.relational and field.check_company
+            ),
+        ]
+        firsts = {}
+        for record, vals in zip(self, vals_list, strict=True):
+            firsts.setdefault(tuple(vals.get(name) for name in checked), record)
+        self.browse(record.id for record in firsts.values())._check_company()
