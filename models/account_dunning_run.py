@@ -507,19 +507,15 @@ class AccountDunningRun(models.Model):
             groups[row["partner_id"], row["currency_id"], row["level_id"]].append((row, True))
         levels = self.env["account.dunning.level"].browse({key[2] for key in groups})
         rank_of = {level.id: level._get_rank() for level in levels}
-        highest = {}
+        # The levels of each customer and currency, highest first.
+        levels_of = defaultdict(list)
         for partner_id, currency_id, level_id in groups:
-            current = highest.get((partner_id, currency_id))
-            if current is None or rank_of[level_id] > rank_of[current]:
-                highest[partner_id, currency_id] = level_id
-        for (partner_id, currency_id), level_id in highest.items():
-            groups[partner_id, currency_id, level_id] += [
-                (row, False)
-                for (p_id, c_id, l_id), others in list(groups.items())
-                if (p_id, c_id) == (partner_id, currency_id) and l_id != level_id
-                for row, dunned in others
-                if dunned
-            ] + [(row, False) for row in statements.get((partner_id, currency_id), [])]
+            levels_of[partner_id, currency_id].append(level_id)
+        for key, level_ids in levels_of.items():
+            highest, *others = sorted(level_ids, key=rank_of.get, reverse=True)
+            groups[(*key, highest)] += [
+                (row, False) for level_id in others for row, _dunned in groups[(*key, level_id)]
+            ] + [(row, False) for row in statements.get(key, [])]
         return groups
 
     def _prepare_notice_values(self, level, lines):
