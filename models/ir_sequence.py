@@ -30,12 +30,7 @@ class IrSequence(models.Model):
     def _next_block(self, code, count, sequence_date=None):
         """`count` numbers of the sequence `code` of the current company, as
         next_by_code draws them one by one, in one query for a standard sequence."""
-        # sudo: drawing numbers from the sequence is not a right of its own.
-        sequence = self.sudo().search(
-            [("code", "=", code), ("company_id", "in", (self.env.company.id, False))],
-            order="company_id",
-            limit=1,
-        )
+        sequence = self._get_by_code(code)
         if not sequence:
             return ["/"] * count
         if not sequence.use_date_range:
@@ -51,6 +46,27 @@ class IrSequence(models.Model):
         if sequence.implementation != "standard":
             return [date_range._next() for _index in range(count)]
         return sequence._draw_numbers(count, date_range)
+
+    @api.model
+    def _get_by_code(self, code):
+        """The sequence `code` of the current company, as next_by_code finds it."""
+        # sudo: drawing numbers from the sequence is not a right of its own.
+        return self.sudo().search(
+            [("code", "=", code), ("company_id", "in", (self.env.company.id, False))],
+            order="company_id",
+            limit=1,
+        )
+
+    @api.model
+    def _draws_concurrently(self, code, sequence_date=None):
+        """Whether cursors may draw numbers of `code` at the same time: from a
+        standard sequence, yes; a gapless one locks its row for each number. The
+        date range of `sequence_date` is created now, once, not by each cursor."""
+        sequence = self._get_by_code(code)
+        if sequence.implementation != "standard":
+            return not sequence
+        self._next_block(code, 0, sequence_date)
+        return True
 
     def _draw_numbers(self, count, numbered):
         """`count` formatted numbers of this standard sequence from `numbered` (itself
