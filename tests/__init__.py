@@ -29,3 +29,4 @@ from . import test_collection_analysis
 from . import test_payment_behaviour
 from . import test_queue_jobs
 from . import test_account_dunning_set_mixin
+from . import test_dunning_run_workers
