@@ -16,21 +16,14 @@ class AccountDunningSetMixin(models.AbstractModel):
 
     @api.model
     def _insert_set(self, vals_list):
-        """Insert `vals_list` (column fields only) with one statement: defaults read
-        once for all, the log columns as create() sets them, the company and the
-        constraints checked. For a mail.thread: no follower, no message, and no
-        tracking in this transaction. Returns
-        the records, in the order of `vals_list`."""
+        """Insert `vals_list` (column fields only, by id) with one statement:
+        defaults read once for all, the log columns as create() sets them, the
+        company and the constraints checked. For a mail.thread: no follower, no
+        message, and no tracking in this transaction. Returns the records, in the
+        order of `vals_list`."""
         if not vals_list:
             return self.browse()
-        stored = [
-            name
-            for name, field in self._fields.items()
-            if field.column_type and name not in models.MAGIC_COLUMNS
-        ]
-        given = {name for vals in vals_list for name in vals}
-        defaults = self.default_get([name for name in stored if name not in given])
-        columns = sorted((given | set(defaults)) & set(stored))
+        columns, defaults = self._get_set_columns(vals_list)
         log_values = (self.env.uid, self.env.cr.now()) * 2
 
         self.env.cr.execute(
@@ -67,6 +60,8 @@ class AccountDunningSetMixin(models.AbstractModel):
         for name in columns:
             for inverse in self.pool.field_inverses[self._fields[name]]:
                 self.env[inverse.model_name].invalidate_model([inverse.name])
+        # As create(): what depends on these fields (counts, stored computes) follows.
+        records.modified(columns, create=True)
         if isinstance(self, self.pool["mail.thread"]):
             # As create(): what the transaction that makes them changes is not tracked.
             records._track_discard()
@@ -74,6 +69,22 @@ class AccountDunningSetMixin(models.AbstractModel):
             records._check_company_once(vals_list)
         records._validate_fields(columns)
         return records
+
+    @api.model
+    def _get_set_columns(self, vals_list):
+        """The columns `vals_list` fills, and the defaults of those some values leave
+        out, read once. Refuses a key that is no column (create() would too)."""
+        stored = [
+            name
+            for name, field in self._fields.items()
+            if field.column_type and name not in models.MAGIC_COLUMNS
+        ]
+        given = {name for vals in vals_list for name in vals}
+        if unknown := given.difference(stored):
+            raise ValueError(f"{self._name}: no column for {sorted(unknown)}")
+        in_all = set.intersection(*(set(vals) for vals in vals_list))
+        defaults = self.default_get([name for name in stored if name not in in_all])
+        return sorted(given | set(defaults)), defaults
 
     def _check_company_once(self, vals_list):
         """create()'s company check, on one of these records (from `vals_list`) per

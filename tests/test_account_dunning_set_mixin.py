@@ -1,5 +1,6 @@
 from freezegun import freeze_time
 
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import JsonRpcException
@@ -105,3 +106,19 @@ class TestRecordsAsSets(DunningTestCommon, HttpCase):
                     )
                 self.assertEqual(str(refused.exception), "odoo.exceptions.AccessError")
         self.assertEqual(self.env["account.dunning.notice"].sudo().search_count([]), before)
+
+    def test_each_entry_gets_the_defaults_it_leaves_out(self):
+        Event = self.env["account.dunning.event"]
+        earlier = fields.Datetime.to_datetime("2026-03-01 09:00:00")
+        dated, undated = Event._record(
+            [
+                {"partner_id": self.customer.id, "kind": "call", "summary": "a", "date": earlier},
+                {"partner_id": self.customer.id, "kind": "call", "summary": "b"},
+            ]
+        )
+        self.assertEqual(dated.date, earlier)
+        self.assertEqual(undated.date, fields.Datetime.now(), "its default, not NULL")
+        with self.assertRaises(ValueError):
+            Event._record(
+                [{"partner_id": self.customer.id, "kind": "call", "summary": "c", "x": 1}]
+            )
