@@ -99,11 +99,7 @@ class AccountDunningCharge(models.Model):
         notices whose level fee was left out."""
         awaiting = self._get_fees_awaiting_rate(notices)
         notices = notices.filtered(
-            lambda notice: (
-                notice.level_id._has_fee()
-                or notice.level_id.policy_id.interest_method != "none"
-                or awaiting.get(notice)
-            )
+            lambda notice: notice.level_id._may_charge() or awaiting.get(notice)
         )
         if not notices:
             return self, {}, notices

@@ -373,6 +373,12 @@ class AccountDunningLevel(models.Model):
         self.ensure_one()
         return bool(self.fee_fixed or self.fee_percent or self.fee_min)
 
+    def _may_charge(self):
+        """Whether a notice at this level may carry charges: its fee, or its policy's
+        interest (and the statutory compensation charged with them)."""
+        self.ensure_one()
+        return self._has_fee() or self.policy_id.interest_method != "none"
+
     def _get_fee_amount(self, base, currency, convert):
         """The fee this level charges on `base`, the open commercial debt it dunns in
         `currency`, or None. Its fixed amounts are in the company's currency:

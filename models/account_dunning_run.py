@@ -1,10 +1,6 @@
 import logging
-import os
-import threading
 import time
 from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 
 from psycopg2.errors import SerializationFailure
 
@@ -29,8 +25,6 @@ class AccountDunningRun(models.Model):
     # 500: at 20,000 invoices, 200 cost 0.1 s more in statements per batch, and
     # 250 or 1,000 shared by two cursors were no faster (doc/benchmarks.md).
     _dunning_batch_size = 500
-    # Worker threads, a cursor each, that share a run's batches (at most one per core).
-    _dunning_workers = 2
 
     # ------------------------------------------------------------
     # FIELDS
@@ -299,51 +293,6 @@ class AccountDunningRun(models.Model):
         )
         return False
 
-    def _process_batches(self, batches, by_partner, statements, credits):
-        """The batches one after the other, each committed as it ends, or shared by
-        worker threads with a cursor each (see _get_dunning_workers)."""
-        total, done = sum(len(batch) for batch in batches), 0
-        workers = self._get_dunning_workers(len(batches))
-        if workers < 2:
-            for batch in batches:
-                self._process_partner_batch(batch, by_partner, statements, credits)
-                self._commit_batch()
-                done += len(batch)
-                self.env["ir.cron"]._notify_progress(done=done, remaining=total - done)
-            return
-        # What the batches read (the run, its level rows and dates), for every cursor.
-        self.env.flush_all()
-        self._commit_batch()
-        process = partial(self._process_batch_in_cursor, by_partner, statements, credits)
-        with ThreadPoolExecutor(workers, thread_name_prefix="dunning_run") as pool:
-            for batch in pool.map(process, batches):
-                done += len(batch)
-                self.env["ir.cron"]._notify_progress(done=done, remaining=total - done)
-        # What the cursors wrote, read again.
-        self.env.invalidate_all()
-
-    def _get_dunning_workers(self, batch_count):
-        """Cursors, one thread each, that share `batch_count` batches: while one
-        thread computes a batch, PostgreSQL writes another's. At most one per core;
-        one in a test's single transaction, which only test mode (HttpCase) shares
-        between cursors; one when notice numbers must have no gap (a gapless
-        sequence locks its row for each number)."""
-        workers = min(os.cpu_count() or 1, self._dunning_workers, batch_count)
-        if workers < 2 or (module.current_test and self.env.registry.test_cr is None):
-            return 1
-        if not self.env["ir.sequence"]._draws_concurrently("account.dunning.notice", self.date):
-            return 1
-        return workers
-
-    def _process_batch_in_cursor(self, by_partner, statements, credits, batch):
-        """In a worker thread: one batch in a cursor of its own, committed as it ends."""
-        threading.current_thread().dbname = self.env.cr.dbname  # for the log, as cron threads
-        with self.env.registry.cursor() as cr:
-            self.with_env(self.env(cr=cr))._process_partner_batch(
-                batch, by_partner, statements, credits
-            )
-        return batch
-
     def _insert_level_rows(self, move_ids):
         try:
             with self.env.cr.savepoint():
@@ -490,7 +439,7 @@ class AccountDunningRun(models.Model):
     # ------------------------------------------------------------
 
     def _commit_batch(self):
-        # Scheduled runs keep what each batch did, so a crash loses one batch at most.
+        # Scheduled runs keep what each batch did: a crash loses the batches under way.
         # Never in tests: they run in one transaction that is rolled back.
         if not module.current_test:
             self.env.cr.commit()  # pylint: disable=invalid-commit

@@ -1,6 +1,12 @@
+import os
+import threading
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from odoo import api, fields, models
+from odoo.http import request
+from odoo.modules import module
 from odoo.tools import SQL
 
 from .account_dunning_run_job import CHANNEL
@@ -10,10 +16,14 @@ class AccountDunningRunQueue(models.AbstractModel):
     """A run's customers spread over jobs of OCA queue_job, when it is installed
     (account.dunning.run.job._queue_enabled): the run plans once, then each batch of
     customers is a job that gets its rows of the plan, and a last job, run by
-    queue_job once every batch is done, finishes the run. Inherited by the run."""
+    queue_job once every batch is done, finishes the run. Without queue_job, over
+    worker threads of the run's process, a cursor each. Inherited by the run."""
 
     _name = "account.dunning.run.queue"
     _description = "Dunning Run in Jobs"
+
+    # Worker threads, a cursor each, that share a run's batches (at most one per core).
+    _dunning_workers = 2
 
     # ------------------------------------------------------------
     # FIELDS
@@ -55,6 +65,70 @@ class AccountDunningRunQueue(models.AbstractModel):
     # ------------------------------------------------------------
     # BUSINESS METHODS
     # ------------------------------------------------------------
+
+    def _process_batches(self, batches, by_partner, statements, credits):
+        """The batches one after the other, each committed as it ends, or shared by
+        worker threads with a cursor each (see _get_dunning_workers). A batch that
+        fails beyond its customers stops the run, as it would alone: the batches
+        committed stand, the next run does the rest."""
+        total, done = sum(len(batch) for batch in batches), 0
+        levels = self.env["account.dunning.level"].browse(
+            {row["level_id"] for rows in by_partner.values() for row in rows}
+        )
+        workers = self._get_dunning_workers(len(batches), levels)
+        if workers < 2:
+            for batch in batches:
+                self._process_partner_batch(batch, by_partner, statements, credits)
+                self._commit_batch()
+                done += len(batch)
+                self.env["ir.cron"]._notify_progress(done=done, remaining=total - done)
+            return
+        # What the batches read (the run, its level rows and dates), for every cursor.
+        self.env.flush_all()
+        self._commit_batch()
+        process = partial(self._process_batch_in_cursor, by_partner, statements, credits)
+        with ThreadPoolExecutor(workers, thread_name_prefix="dunning_run") as pool:
+            futures = [pool.submit(process, batch) for batch in batches]
+            try:
+                for future in futures:
+                    done += len(future.result())
+                    self.env["ir.cron"]._notify_progress(done=done, remaining=total - done)
+            finally:
+                for future in futures:
+                    future.cancel()
+        # What the cursors wrote, read again.
+        self.env.invalidate_all()
+
+    def _get_dunning_workers(self, batch_count, levels):
+        """Cursors, one thread each, that share `batch_count` batches at `levels`:
+        while one thread computes a batch, PostgreSQL writes another's. At most one
+        per core, and one:
+        - in tests, but in test mode (HttpCase) out of a request: its cursors share
+          the test's transaction, and a request holds it until it ends;
+        - when notice numbers have no gap (a gapless sequence locks its row);
+        - when the run may post charge invoices: their journal numbers them one
+          transaction at a time."""
+        workers = min(os.cpu_count() or 1, self._dunning_workers, batch_count)
+        if workers < 2 or (module.current_test and (self.env.registry.test_cr is None or request)):
+            return 1
+        charging = levels.filtered(lambda level: level.auto_execute and level._may_charge())
+        carried = self.env["account.dunning.notice"].search_count(
+            [("company_id", "=", self.company_id.id), ("fee_left_out", "=", True)], limit=1
+        )
+        if charging or carried:
+            return 1
+        if not self.env["ir.sequence"]._draws_concurrently("account.dunning.notice", self.date):
+            return 1
+        return workers
+
+    def _process_batch_in_cursor(self, by_partner, statements, credits, batch):
+        """In a worker thread: one batch in a cursor of its own, committed as it ends."""
+        threading.current_thread().dbname = self.env.cr.dbname  # for the log, as cron threads
+        with self.env.registry.cursor() as cr:
+            self.with_env(self.env(cr=cr))._process_partner_batch(
+                batch, by_partner, statements, credits
+            )
+        return batch
 
     def _enqueue_partner_batches(self, batches, by_partner, statements):
         """One job per batch of customers on the dunning channel, with their rows of

@@ -49,7 +49,9 @@ class TestRunOverCursors(DunningTestCommon, HttpCase):
 
     def test_two_cursors_do_what_one_does(self):
         run = self.env["account.dunning.run"].create({"company_id": self.company.id})
-        self.assertEqual(run._get_dunning_workers(3), min(os.cpu_count() or 1, 2))
+        self.assertEqual(
+            run._get_dunning_workers(3, self.level_friendly), min(os.cpu_count() or 1, 2)
+        )
         if (os.cpu_count() or 1) < 2:
             self.skipTest("one core: the run keeps one cursor")
         run, threads = self._run_in_batches_of_one()
@@ -99,7 +101,25 @@ class TestRunOverCursors(DunningTestCommon, HttpCase):
         sequence = self.env["ir.sequence"].search([("code", "=", "account.dunning.notice")])
         sequence.implementation = "no_gap"
         run = self.env["account.dunning.run"].create({"company_id": self.company.id})
-        self.assertEqual(run._get_dunning_workers(3), 1, "a gapless sequence locks its row")
+        self.assertEqual(
+            run._get_dunning_workers(3, self.level_friendly), 1, "a gapless sequence locks its row"
+        )
         run, threads = self._run_in_batches_of_one()
         self.assertEqual(threads, {threading.current_thread().name})
         self.assertEqual(run.notice_count, 3)
+
+    def test_a_run_that_may_post_charge_invoices_keeps_one_cursor(self):
+        run = self.env["account.dunning.run"].create({"company_id": self.company.id})
+        self.level_friendly.fee_fixed = 5.0
+        self.assertEqual(
+            run._get_dunning_workers(3, self.level_friendly),
+            1,
+            "its journal numbers charge invoices one transaction at a time",
+        )
+        run, threads = self._run_in_batches_of_one()
+        self.assertEqual(threads, {threading.current_thread().name})
+        self.assertEqual(len(run.notice_ids.charge_move_id), 3, "each fee invoiced once")
+        self.assertEqual(len(set(run.notice_ids.charge_move_id.mapped("name"))), 3)
+        self.level_friendly.fee_fixed = 0.0
+        self.level_friendly.policy_id.write({"interest_method": "fixed", "interest_rate": 5.0})
+        self.assertEqual(run._get_dunning_workers(3, self.level_friendly), 1, "interest too")
